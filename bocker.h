@@ -1,0 +1,175 @@
+/*
+ * bocker.h - what the files of bocker call in one another.
+ *
+ * Conventions for the whole tree: a function that can fail returns -1 (or
+ * NULL) with errno set, and never prints or exits; bocker.c reports the
+ * error once and picks the exit code. Every kernel- and network-facing
+ * step goes through trace().
+ */
+#ifndef BOCKER_H
+#define BOCKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Exit codes, as Docker uses them. */
+#define EXIT_ENGINE	125	/* bocker itself failed */
+#define EXIT_CANNOT_RUN	126	/* the command was found but cannot run */
+#define EXIT_NOT_FOUND	127	/* the command was not found */
+
+#define ID_LEN		64	/* hex digits in a full id */
+#define SHORT_ID_LEN	12	/* hex digits shown by images and ps */
+
+/* trace.c */
+void trace_init(int enabled);
+int trace_enabled(void);
+void trace(long ret, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void trace_note(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+const char *errno_name(int err);
+
+/*
+ * util.c: the error context and small file helpers.
+ *
+ * error_set() records what failed ("mount '/proc'") beside errno, so the
+ * message bocker.c prints names the step: "bocker: run: mount '/proc':
+ * Permission denied". It returns -1, so a helper can `return error_set(..)`.
+ */
+int error_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *error_context(void);
+int file_write(int dirfd, const char *path, const char *data, int flags);
+ssize_t file_read(int dirfd, const char *path, char *buf, size_t size);
+int random_hex(char *buf, size_t digits);
+
+/* btrfs.c: subvolumes through ioctls on the btrfs control files. */
+int btrfs_is_btrfs(const char *path);
+int btrfs_subvol_create(int dirfd, const char *name);
+int btrfs_snapshot(int srcfd, int dirfd, const char *name);
+int btrfs_subvol_destroy(int dirfd, const char *name);
+
+/* copy.c: copy a tree, with reflinks where the filesystem has them. */
+int copy_tree(const char *src, const char *dst);
+int remove_tree(int dirfd, const char *name);
+
+/* store.c: images and containers under BOCKER_ROOT. */
+enum driver { DRIVER_BTRFS, DRIVER_OVERLAY };
+
+#define STORE_ROOT_MAX 1024
+
+struct store {
+	char root[STORE_ROOT_MAX];
+	int rootfd;
+	enum driver driver;
+};
+
+int store_open(struct store *s);
+const char *store_driver_name(const struct store *s);
+int store_lock(struct store *s, int how);
+void store_unlock(int fd);
+int store_lock_is_free(int dirfd, const char *path);
+int store_tmp_create(struct store *s, char *name);
+int store_publish(struct store *s, const char *name, const char *kind,
+		  int lockfd);
+int store_replace(struct store *s, const char *name, const char *kind,
+		  const char *id, int lockfd);
+int store_destroy_tmp(struct store *s, const char *name, int lockfd);
+int store_remove(struct store *s, const char *kind, const char *id);
+int store_each(struct store *s, const char *kind,
+	       int (*fn)(struct store *s, const char *id, void *arg),
+	       void *arg);
+int store_read(struct store *s, const char *kind, const char *id,
+	       const char *file, char *buf, size_t size);
+int store_write_atomic(int dirfd, const char *file, const char *data);
+int store_resolve(struct store *s, const char *kind, const char *ref,
+		  char *id);
+
+/* cgroup.c */
+#define CGROUP_PATH_MAX 4096
+
+struct limits {
+	long cpu_shares;	/* relative weight, 2..262144 */
+	long long memory_bytes;
+	long pids;
+};
+
+struct cgroup {
+	struct {
+		char path[CGROUP_PATH_MAX];
+		int v2;			/* a cgroup v2 directory */
+		unsigned controllers;	/* bit i: controllers[i] lives here */
+	} dirs[3];
+	int ndirs;
+	int v1;				/* some controller is on v1 */
+	int v2;				/* some controller is on v2 */
+};
+
+int cgroup_open(struct cgroup *cg, const char *id);
+const char *cgroup_version(void);
+int cgroup_create(struct cgroup *cg, const struct limits *l);
+int cgroup_attach(struct cgroup *cg, pid_t pid);
+int cgroup_destroy(struct cgroup *cg);
+int cgroup_prune(int (*live)(const char *id, void *arg), void *arg);
+
+/* netlink.c */
+int netlink_ifindex(const char *name);
+int netlink_bridge_create(const char *name);
+int netlink_link_up(int ifindex);
+int netlink_addr_add(int ifindex, uint32_t address, int prefix);
+int netlink_route_default(uint32_t gateway);
+int netlink_veth_create(const char *host, int master, const char *peer,
+			pid_t pid, const unsigned char mac[6]);
+int netlink_link_delete(const char *name);
+int netlink_each_link(int (*fn)(const char *name, void *arg), void *arg);
+
+/* network.c */
+struct network {
+	char bridge[16];
+	char subnet_text[32];
+	char address_text[16];
+	char veth[16];
+	uint32_t network;	/* host byte order, like the two below */
+	uint32_t gateway;
+	uint32_t address;
+	int prefix;
+	int bridge_index;
+	int leasefd;		/* flocked net/<address> in the store */
+};
+
+int network_config(struct network *n);
+int network_lease(struct network *n, struct store *s);
+void network_release(struct network *n);
+int network_bridge(struct network *n);
+int network_veth(struct network *n, const char *id, pid_t pid);
+int network_inside(struct network *n);
+const char *network_address(const struct network *n);
+
+/* mount.c */
+struct rootfs {
+	char root[4096];	/* where the container's root is mounted */
+	char lower[4096];	/* overlay only: the image's tree */
+	char upper[4096];	/* overlay only: the container's changes */
+	char work[4096];	/* overlay only: its work directory */
+	char hostname_file[80];
+	char hosts[512];
+	char resolv[4096];
+};
+
+int rootfs_enter(const struct rootfs *r);
+
+/* container.c */
+int container_run(struct store *s, const char *image, char **argv,
+		  int *status);
+int container_running(struct store *s, const char *id);
+int container_exec(struct store *s, const char *id, char **argv,
+		   int *status);
+
+/* image.c */
+int image_init(struct store *s, const char *dir, char *id);
+int image_user(struct store *s, const char *image, const char *except,
+	       char *user);
+int image_commit(struct store *s, const char *container, const char *target,
+		 char *id);
+
+#endif

@@ -1,0 +1,717 @@
+/*
+ * container.c - run a command in new namespaces, and enter running ones.
+ *
+ * `run` clones the container's first process into new PID, mount, UTS,
+ * IPC and network namespaces (clone(2), namespaces(7)); the parent puts
+ * it in its cgroups and gives it a veth while it waits on a pipe, then
+ * lets it build its filesystem, pivot_root into it and execute the
+ * command. `exec` joins the namespaces of a running container with
+ * setns(2). A container's files, under ROOT/containers/<id>/:
+ *
+ *	image, command, created	what was run, written before it starts
+ *	state			pid and status, replaced atomically
+ *	log			everything it wrote to stdout and stderr
+ *	lock			flocked by the bocker process running it
+ *	rootfs/			btrfs snapshot (or overlay mount point)
+ *	upper/, work/		overlay only: the container's changes
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bocker.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
+		     "/sbin:/bin"
+#define STACK_SIZE (256 * 1024)
+
+/* What the container's side of a clone reports when a step fails. */
+struct failure {
+	int err;		/* errno of the failed step */
+	int exec;		/* 1 when executing the command failed */
+	char step[256];		/* error_context() of that step */
+};
+
+struct run {
+	struct store *store;
+	char id[ID_LEN + 1];
+	char image[ID_LEN + 1];
+	char **argv;
+	char *envp[4];
+	char env[3][4200];
+	int tmplock;		/* tmp/<id>.lock, until published */
+	int runlock;		/* containers/<id>/lock, while running */
+	int dirfd;
+	int logfd;
+	struct network net;
+	struct cgroup cg;
+	struct limits limits;
+	struct rootfs rootfs;
+	int sync[2];		/* parent to child: set-up done, go on */
+	int report[2];		/* child to parent: struct failure, or EOF */
+	int out[2];
+	int err[2];
+	pid_t pid;
+};
+
+static volatile pid_t forward_to;
+
+/* Pass the signals a terminal or supervisor sends on to the container. */
+static void
+forward(int sig)
+{
+	if (forward_to > 0)
+		(void)kill(forward_to, sig);
+}
+
+/* Send this process's failure to the parent and end. */
+static _Noreturn void
+child_fail(int fd, int exec)
+{
+	struct failure f;
+
+	memset(&f, 0, sizeof(f));
+	f.err = errno;
+	f.exec = exec;
+	snprintf(f.step, sizeof(f.step), "%s", error_context());
+	(void)write(fd, &f, sizeof(f));
+	_exit(EXIT_ENGINE);
+}
+
+/*
+ * Execute argv with the container's environment, searching its PATH
+ * inside the container's root, as execvp(3) would. EACCES from one
+ * directory is kept in case no later directory has the command.
+ */
+static void
+exec_command(char **argv, char **envp)
+{
+	const char *path;
+	const char *end;
+	char file[4096];
+	int saw_eacces;
+	size_t i;
+
+	if (strchr(argv[0], '/') != NULL) {
+		(void)execve(argv[0], argv, envp);
+		(void)error_set("exec '%s'", argv[0]);
+		return;
+	}
+	path = DEFAULT_PATH;
+	for (i = 0; envp[i] != NULL; i++)
+		if (!strncmp(envp[i], "PATH=", 5))
+			path = envp[i] + 5;
+	saw_eacces = 0;
+	for (; *path; path = *end ? end + 1 : end) {
+		end = strchrnul(path, ':');
+		snprintf(file, sizeof(file), "%.*s/%s", (int)(end - path),
+			 path, argv[0]);
+		(void)execve(file, argv, envp);
+		if (errno == EACCES)
+			saw_eacces = 1;
+		else if (errno != ENOENT && errno != ENOTDIR)
+			break;
+	}
+	if (saw_eacces)
+		errno = EACCES;
+	(void)error_set("exec '%s'", argv[0]);
+}
+
+/*
+ * Hide every inherited descriptor but 0, 1 and 2 from the command:
+ * CLOSE_RANGE_CLOEXEC marks them all close-on-exec in one call, so the
+ * report pipe still works if the exec fails. No host descriptor can leak
+ * into the container this way (the runc CVE-2024-21626 class).
+ */
+static void
+seal_fds(void)
+{
+	int rc;
+
+	rc = syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+	trace(rc, "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
+}
+
+/* The container's first process, PID 1 of its new PID namespace. */
+static int
+child_main(void *arg)
+{
+	struct run *r = arg;
+	char go;
+	int rc;
+
+	/* If bocker dies, so does the container; nothing would reap it. */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	(void)close(r->sync[1]);
+	(void)close(r->report[0]);
+	if (read(r->sync[0], &go, 1) != 1)
+		_exit(EXIT_ENGINE);
+	/* Only now is this process in its cgroups, which the new cgroup
+	 * namespace takes as its root. */
+	rc = unshare(CLONE_NEWCGROUP);
+	trace(rc, "unshare(CLONE_NEWCGROUP)");
+	if (rc < 0 && errno != EINVAL) {
+		error_set("unshare(CLONE_NEWCGROUP)");
+		child_fail(r->report[1], 0);
+	}
+	if (network_inside(&r->net) < 0)
+		child_fail(r->report[1], 0);
+	rc = sethostname(r->id, SHORT_ID_LEN);
+	trace(rc, "sethostname(\"%.*s\")", SHORT_ID_LEN, r->id);
+	if (rc < 0) {
+		error_set("sethostname");
+		child_fail(r->report[1], 0);
+	}
+	if (rootfs_enter(&r->rootfs) < 0)
+		child_fail(r->report[1], 0);
+	if (dup2(r->out[1], STDOUT_FILENO) < 0 ||
+	    dup2(r->err[1], STDERR_FILENO) < 0) {
+		error_set("redirect output");
+		child_fail(r->report[1], 0);
+	}
+	seal_fds();
+	trace_note("execve(\"%s\", ...) follows", r->argv[0]);
+	exec_command(r->argv, r->envp);
+	child_fail(r->report[1], 1);
+}
+
+/* Contents of /etc/hosts and /etc/resolv.conf for the container. */
+static void
+etc_files(struct run *r)
+{
+	struct rootfs *fs = &r->rootfs;
+	ssize_t n;
+
+	snprintf(fs->hostname_file, sizeof(fs->hostname_file), "%.*s\n",
+		 SHORT_ID_LEN, r->id);
+	snprintf(fs->hosts, sizeof(fs->hosts),
+		 "127.0.0.1\tlocalhost\n"
+		 "::1\tlocalhost ip6-localhost ip6-loopback\n"
+		 "%s\t%.*s\n", network_address(&r->net), SHORT_ID_LEN, r->id);
+	/* The host's resolver settings, never a hard-coded resolver. */
+	n = file_read(AT_FDCWD, "/etc/resolv.conf", fs->resolv,
+		      sizeof(fs->resolv));
+	if (n < 0)
+		fs->resolv[0] = '\0';
+}
+
+/* Environment of the command: what Docker sets for an image without one. */
+static void
+environment(struct run *r)
+{
+	snprintf(r->env[0], sizeof(r->env[0]), "PATH=%s", DEFAULT_PATH);
+	snprintf(r->env[1], sizeof(r->env[1]), "HOSTNAME=%.*s",
+		 SHORT_ID_LEN, r->id);
+	snprintf(r->env[2], sizeof(r->env[2]), "HOME=/root");
+	r->envp[0] = r->env[0];
+	r->envp[1] = r->env[1];
+	r->envp[2] = r->env[2];
+	r->envp[3] = NULL;
+}
+
+static long
+env_long(const char *name, long fallback)
+{
+	const char *v;
+	char *end;
+	long n;
+
+	v = getenv(name);
+	if (v == NULL || *v == '\0')
+		return fallback;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n <= 0)
+		return -1;
+	return n;
+}
+
+/* Limits from BOCKER_CPU_SHARE, BOCKER_MEM_LIMIT (MB), BOCKER_PIDS_LIMIT. */
+static int
+limits(struct limits *l)
+{
+	long mb;
+
+	l->cpu_shares = env_long("BOCKER_CPU_SHARE", 512);
+	mb = env_long("BOCKER_MEM_LIMIT", 512);
+	l->pids = env_long("BOCKER_PIDS_LIMIT", 1024);
+	if (l->cpu_shares < 2 || l->cpu_shares > 262144 || mb < 4 ||
+	    mb > 1L << 30 || l->pids < 1) {
+		errno = EINVAL;
+		return error_set("invalid BOCKER_CPU_SHARE, BOCKER_MEM_LIMIT "
+				 "or BOCKER_PIDS_LIMIT");
+	}
+	l->memory_bytes = (long long)mb * 1024 * 1024;
+	return 0;
+}
+
+/* Write the files that describe the container, in tmp/<id>. */
+static int
+describe(struct run *r)
+{
+	char command[8192];
+	char created[32];
+	size_t len;
+	int i;
+
+	len = 0;
+	for (i = 0; r->argv[i] != NULL; i++)
+		len += snprintf(command + len, sizeof(command) - len, "%s%s",
+				i ? " " : "", r->argv[i]) ;
+	if (len >= sizeof(command))
+		command[sizeof(command) - 1] = '\0';
+	strcat(command, "\n");
+	snprintf(created, sizeof(created), "%lld\n", (long long)time(NULL));
+	if (file_write(r->dirfd, "image", r->image, O_CREAT | O_EXCL) < 0 ||
+	    file_write(r->dirfd, "command", command, O_CREAT | O_EXCL) < 0 ||
+	    file_write(r->dirfd, "created", created, O_CREAT | O_EXCL) < 0)
+		return -1;
+	r->logfd = openat(r->dirfd, "log", O_WRONLY | O_CREAT | O_EXCL |
+			  O_APPEND | O_CLOEXEC, 0600);
+	if (r->logfd < 0)
+		return error_set("create log");
+	r->runlock = openat(r->dirfd, "lock", O_RDWR | O_CREAT | O_EXCL |
+			    O_CLOEXEC, 0600);
+	if (r->runlock < 0 || flock(r->runlock, LOCK_EX) < 0)
+		return error_set("lock container");
+	return 0;
+}
+
+/* The container's root: a snapshot of the image, or overlay dirs. */
+static int
+make_root(struct run *r)
+{
+	char image[ID_LEN + 16];
+	struct rootfs *fs = &r->rootfs;
+	const char *root = r->store->root;
+	int src;
+	int rc;
+
+	snprintf(fs->root, sizeof(fs->root), "%s/tmp/%s/rootfs", root, r->id);
+	if (r->store->driver == DRIVER_OVERLAY) {
+		snprintf(fs->lower, sizeof(fs->lower), "%s/images/%s/rootfs",
+			 root, r->image);
+		snprintf(fs->upper, sizeof(fs->upper), "%s/tmp/%s/upper",
+			 root, r->id);
+		snprintf(fs->work, sizeof(fs->work), "%s/tmp/%s/work", root,
+			 r->id);
+		if (mkdirat(r->dirfd, "rootfs", 0755) < 0 ||
+		    mkdirat(r->dirfd, "upper", 0755) < 0 ||
+		    mkdirat(r->dirfd, "work", 0700) < 0)
+			return error_set("create overlay directories");
+		return 0;
+	}
+	snprintf(image, sizeof(image), "images/%s/rootfs", r->image);
+	src = openat(r->store->rootfd, image, O_RDONLY | O_DIRECTORY |
+		     O_CLOEXEC);
+	if (src < 0)
+		return error_set("open '%s'", image);
+	rc = btrfs_snapshot(src, r->dirfd, "rootfs");
+	(void)close(src);
+	return rc;
+}
+
+/* Record the container's pid or its exit, atomically. */
+static int
+record_state(struct run *r, int dirfd, const char *status, int code)
+{
+	char state[128];
+
+	snprintf(state, sizeof(state), "pid=%d\nstatus=%s\nexit=%d\n"
+		 "address=%s\n", (int)r->pid, status, code,
+		 network_address(&r->net));
+	return store_write_atomic(dirfd, "state", state);
+}
+
+static int
+open_pipes(struct run *r)
+{
+	if (pipe2(r->sync, O_CLOEXEC) < 0 || pipe2(r->report, O_CLOEXEC) < 0 ||
+	    pipe2(r->out, O_CLOEXEC) < 0 || pipe2(r->err, O_CLOEXEC) < 0)
+		return error_set("pipe");
+	return 0;
+}
+
+/*
+ * Clone the container's first process into its new namespaces. The
+ * cgroup namespace comes later, from the child itself, once the parent
+ * has moved it into its cgroups.
+ */
+static int
+clone_child(struct run *r)
+{
+	int flags;
+	char *stack;
+
+	stack = malloc(STACK_SIZE);
+	if (stack == NULL)
+		return error_set("allocate a stack");
+	flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+		CLONE_NEWNET | SIGCHLD;
+	r->pid = clone(child_main, stack + STACK_SIZE, flags, r);
+	trace(r->pid, "clone(CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|"
+	      "CLONE_NEWIPC|CLONE_NEWNET|SIGCHLD)");
+	free(stack);
+	if (r->pid < 0)
+		return error_set("clone");
+	(void)close(r->sync[0]);
+	(void)close(r->report[1]);
+	(void)close(r->out[1]);
+	(void)close(r->err[1]);
+	r->sync[0] = r->report[1] = r->out[1] = r->err[1] = -1;
+	return 0;
+}
+
+/*
+ * The parent's half of the start: cgroups and veth for the waiting
+ * child, then "go", then the child's report: EOF means the command was
+ * executed (the pipe closed on exec), a struct failure means it was not.
+ */
+static int
+start_child(struct run *r, int *status)
+{
+	struct failure f;
+	ssize_t n;
+
+	if (cgroup_attach(&r->cg, r->pid) < 0 ||
+	    network_veth(&r->net, r->id, r->pid) < 0 ||
+	    record_state(r, r->dirfd, "running", 0) < 0)
+		return -1;
+	if (write(r->sync[1], "g", 1) != 1)
+		return error_set("start container");
+	n = read(r->report[0], &f, sizeof(f));
+	if (n == 0)
+		return 0;
+	if (n != sizeof(f)) {
+		errno = EPROTO;
+		return error_set("read the container's report");
+	}
+	errno = f.err;
+	(void)error_set("%s", f.step);
+	if (f.exec)
+		*status = (f.err == ENOENT || f.err == ENOTDIR)
+			  ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+	return -1;
+}
+
+/* Copy what the container writes to our stdout/stderr and to its log. */
+static void
+pump_output(struct run *r)
+{
+	struct pollfd fds[2] = {
+		{ .fd = r->out[0], .events = POLLIN },
+		{ .fd = r->err[0], .events = POLLIN },
+	};
+	char buf[65536];
+	ssize_t n;
+	int open;
+	int i;
+
+	open = 2;
+	while (open > 0) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || fds[i].revents == 0)
+				continue;
+			n = read(fds[i].fd, buf, sizeof(buf));
+			if (n <= 0) {
+				fds[i].fd = -1;
+				open--;
+				continue;
+			}
+			(void)write(i ? STDERR_FILENO : STDOUT_FILENO, buf, n);
+			(void)write(r->logfd, buf, n);
+		}
+	}
+}
+
+/* Reap the child; return its status as a shell would: 128+N for signals. */
+static int
+reap(pid_t pid)
+{
+	int wstatus;
+	pid_t rc;
+
+	do
+		rc = waitpid(pid, &wstatus, 0);
+	while (rc < 0 && errno == EINTR);
+	trace(rc, "wait4(%d, {%s %d})", (int)pid,
+	      WIFSIGNALED(wstatus) ? "signal" : "exit",
+	      WIFSIGNALED(wstatus) ? WTERMSIG(wstatus)
+				   : WEXITSTATUS(wstatus));
+	if (rc < 0)
+		return EXIT_ENGINE;
+	if (WIFSIGNALED(wstatus))
+		return 128 + WTERMSIG(wstatus);
+	return WEXITSTATUS(wstatus);
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+	*fd = -1;
+}
+
+static void
+release(struct run *r)
+{
+	int *fds[] = {
+		&r->sync[0], &r->sync[1], &r->report[0], &r->report[1],
+		&r->out[0], &r->out[1], &r->err[0], &r->err[1], &r->logfd,
+		&r->runlock, &r->dirfd,
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		close_fd(fds[i]);
+	network_release(&r->net);
+}
+
+static void
+run_init(struct run *r, struct store *s, char **argv)
+{
+	memset(r, 0, sizeof(*r));
+	r->store = s;
+	r->argv = argv;
+	r->tmplock = r->runlock = r->dirfd = r->logfd = -1;
+	r->sync[0] = r->sync[1] = r->report[0] = r->report[1] = -1;
+	r->out[0] = r->out[1] = r->err[0] = r->err[1] = -1;
+	r->net.leasefd = -1;
+}
+
+/* Everything the container needs before its first process exists. */
+static int
+prepare(struct run *r)
+{
+	char path[ID_LEN + 8];
+
+	if (limits(&r->limits) < 0 || network_config(&r->net) < 0)
+		return -1;
+	r->tmplock = store_tmp_create(r->store, r->id);
+	if (r->tmplock < 0)
+		return -1;
+	snprintf(path, sizeof(path), "tmp/%s", r->id);
+	r->dirfd = openat(r->store->rootfd, path, O_RDONLY | O_DIRECTORY |
+			  O_CLOEXEC);
+	if (r->dirfd < 0)
+		return error_set("open '%s'", path);
+	if (describe(r) < 0 || make_root(r) < 0)
+		return -1;
+	if (network_lease(&r->net, r->store) < 0 ||
+	    network_bridge(&r->net) < 0)
+		return -1;
+	if (cgroup_open(&r->cg, r->id) < 0 ||
+	    cgroup_create(&r->cg, &r->limits) < 0)
+		return -1;
+	etc_files(r);
+	environment(r);
+	return open_pipes(r);
+}
+
+/*
+ * Run argv in a new container from image: the `run` command. Returns 0
+ * with *status set to the container's exit status, or -1 when the
+ * container could not start, with *status 125, 126 or 127.
+ */
+int
+container_run(struct store *s, const char *image, char **argv, int *status)
+{
+	struct sigaction sa;
+	struct run r;
+	int rc;
+
+	run_init(&r, s, argv);
+	*status = EXIT_ENGINE;
+	memcpy(r.image, image, ID_LEN + 1);
+	rc = prepare(&r);
+	if (rc == 0)
+		rc = clone_child(&r);
+	if (rc == 0)
+		rc = start_child(&r, status);
+	if (rc < 0)
+		goto fail;
+	rc = store_publish(s, r.id, "containers", r.tmplock);
+	r.tmplock = -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	forward_to = r.pid;
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	pump_output(&r);
+	*status = reap(r.pid);
+	forward_to = 0;
+	(void)cgroup_destroy(&r.cg);
+	if (rc == 0)
+		(void)record_state(&r, r.dirfd, "exited", *status);
+	release(&r);
+	return rc;
+fail:
+	if (r.pid > 0) {
+		(void)kill(r.pid, SIGKILL);
+		(void)reap(r.pid);
+	}
+	rc = errno;
+	if (r.cg.ndirs > 0)
+		(void)cgroup_destroy(&r.cg);
+	release(&r);
+	if (r.tmplock >= 0)
+		(void)store_destroy_tmp(s, r.id, r.tmplock);
+	errno = rc;
+	return -1;
+}
+
+/* Is the container running? Its bocker holds containers/<id>/lock. */
+int
+container_running(struct store *s, const char *id)
+{
+	char path[ID_LEN + 32];
+
+	snprintf(path, sizeof(path), "containers/%s/lock", id);
+	return store_lock_is_free(s->rootfd, path) == 0;
+}
+
+/* The pid recorded in the container's state file. */
+static pid_t
+recorded_pid(struct store *s, const char *id)
+{
+	char state[256];
+	char *p;
+
+	if (store_read(s, "containers", id, "state", state,
+		       sizeof(state)) < 0)
+		return -1;
+	p = strstr(state, "pid=");
+	if (p == NULL) {
+		errno = ESRCH;
+		return error_set("find the container's pid");
+	}
+	return (pid_t)strtol(p + 4, NULL, 10);
+}
+
+static const char *const namespaces[] = {
+	"cgroup", "ipc", "uts", "net", "pid", "mnt",
+};
+
+#define NNAMESPACES (sizeof(namespaces) / sizeof(namespaces[0]))
+
+/*
+ * Join each namespace of pid. All are opened first, because joining the
+ * mount namespace changes what /proc/<pid> resolves to; the mount
+ * namespace goes last and makes the container's root ours.
+ */
+static int
+join_namespaces(pid_t pid)
+{
+	char path[64];
+	int fds[NNAMESPACES];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < NNAMESPACES; i++) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid,
+			 namespaces[i]);
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		trace(fds[i], "open(\"%s\", O_RDONLY|O_CLOEXEC)", path);
+		if (fds[i] < 0) {
+			error_set("open '%s'", path);
+			while (i-- > 0)
+				(void)close(fds[i]);
+			return -1;
+		}
+	}
+	rc = 0;
+	for (i = 0; i < NNAMESPACES; i++) {
+		if (rc == 0) {
+			rc = setns(fds[i], 0);
+			trace(rc, "setns(%d</proc/%d/ns/%s>, 0)", fds[i],
+			      (int)pid, namespaces[i]);
+			if (rc < 0)
+				error_set("join the %s namespace",
+					  namespaces[i]);
+		}
+		(void)close(fds[i]);
+	}
+	return rc;
+}
+
+/* The child of `exec`, inside the container: execute argv. */
+static _Noreturn void
+exec_child(struct run *r)
+{
+	int rc;
+
+	(void)close(r->report[0]);
+	rc = chdir("/");
+	trace(rc, "chdir(\"/\")");
+	seal_fds();
+	exec_command(r->argv, r->envp);
+	child_fail(r->report[1], 1);
+}
+
+/*
+ * Run argv inside the running container id: the `exec` command. The
+ * process is made non-dumpable before it joins, so nothing in the
+ * container can open this host binary through /proc/<pid>/exe (the runc
+ * CVE-2019-5736 class); the command itself is a fresh exec.
+ */
+int
+container_exec(struct store *s, const char *id, char **argv, int *status)
+{
+	struct failure f;
+	struct run r;
+	ssize_t n;
+	pid_t pid;
+	int rc;
+
+	run_init(&r, s, argv);
+	*status = EXIT_ENGINE;
+	memcpy(r.id, id, ID_LEN + 1);
+	environment(&r);
+	pid = recorded_pid(s, id);
+	if (pid <= 0)
+		return -1;
+	rc = prctl(PR_SET_DUMPABLE, 0);
+	trace(rc, "prctl(PR_SET_DUMPABLE, 0)");
+	if (cgroup_open(&r.cg, id) < 0 || cgroup_attach(&r.cg, getpid()) < 0)
+		return -1;
+	if (join_namespaces(pid) < 0 || pipe2(r.report, O_CLOEXEC) < 0)
+		return -1;
+	/* setns(CLONE_NEWPID) applies to children: fork to be inside. */
+	r.pid = fork();
+	trace(r.pid, "fork()");
+	if (r.pid < 0)
+		return error_set("fork");
+	if (r.pid == 0)
+		exec_child(&r);
+	(void)close(r.report[1]);
+	n = read(r.report[0], &f, sizeof(f));
+	(void)close(r.report[0]);
+	if (n == sizeof(f)) {
+		(void)reap(r.pid);
+		errno = f.err;
+		*status = (f.err == ENOENT || f.err == ENOTDIR)
+			  ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
+		return error_set("%s", f.step);
+	}
+	*status = reap(r.pid);
+	return 0;
+}

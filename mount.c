@@ -1,0 +1,218 @@
+/*
+ * mount.c - the container's filesystem: its root, /proc, /sys, /dev, and
+ * the switch into it with pivot_root(2).
+ *
+ * Runs in the container's first process, inside its new mount namespace
+ * (mount_namespaces(7)), before the command is executed. The order
+ * matters and each step says why.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "bocker.h"
+
+static int
+do_mount(const char *source, const char *target, const char *type,
+	 unsigned long flags, const char *data)
+{
+	int rc;
+
+	rc = mount(source, target, type, flags, data);
+	trace(rc, "mount(\"%s\", \"%s\", \"%s\", %#lx, %s%s%s)",
+	      source ? source : "NULL", target, type ? type : "NULL", flags,
+	      data ? "\"" : "", data ? data : "NULL", data ? "\"" : "");
+	if (rc < 0)
+		return error_set("mount '%s'", target);
+	return 0;
+}
+
+/*
+ * Make root/name a directory to mount on. An image may ship it as a
+ * symlink, and mount(2) would follow that link out of the container's
+ * root, so a symlink is rejected.
+ */
+static int
+mount_point(const char *root, const char *name, char *path, size_t size)
+{
+	struct stat st;
+
+	snprintf(path, size, "%s/%s", root, name);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return error_set("create mount point '/%s'", name);
+	if (lstat(path, &st) < 0)
+		return error_set("stat mount point '/%s'", name);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return error_set("mount point '/%s' in the image", name);
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned major;
+	unsigned minor;
+} devices[] = {
+	{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+	{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+};
+
+static const struct {
+	const char *name;
+	const char *target;
+} dev_links[] = {
+	{ "fd", "/proc/self/fd" }, { "stdin", "/proc/self/fd/0" },
+	{ "stdout", "/proc/self/fd/1" }, { "stderr", "/proc/self/fd/2" },
+	{ "ptmx", "pts/ptmx" },
+};
+
+/*
+ * A fresh tmpfs on /dev with only the harmless devices, as Docker gives:
+ * the host's /dev is never visible inside.
+ */
+static int
+mount_dev(const char *root)
+{
+	char dev[4096];
+	char path[4200];
+	size_t i;
+	int rc;
+
+	if (mount_point(root, "dev", dev, sizeof(dev)) < 0 ||
+	    do_mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_STRICTATIME,
+		     "mode=755,size=65536k") < 0)
+		return -1;
+	for (i = 0; i < sizeof(devices) / sizeof(devices[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dev, devices[i].name);
+		rc = mknod(path, S_IFCHR | 0666,
+			   makedev(devices[i].major, devices[i].minor));
+		trace(rc, "mknod(\"%s\", S_IFCHR|0666, makedev(%u, %u))",
+		      path, devices[i].major, devices[i].minor);
+		if (rc < 0 || chmod(path, 0666) < 0)
+			return error_set("create '/dev/%s'", devices[i].name);
+	}
+	for (i = 0; i < sizeof(dev_links) / sizeof(dev_links[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dev, dev_links[i].name);
+		if (symlink(dev_links[i].target, path) < 0)
+			return error_set("create '/dev/%s'",
+					 dev_links[i].name);
+	}
+	if (mount_point(dev, "pts", path, sizeof(path)) < 0 ||
+	    do_mount("devpts", path, "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620") < 0)
+		return -1;
+	if (mount_point(dev, "shm", path, sizeof(path)) < 0 ||
+	    do_mount("shm", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     "mode=1777,size=65536k") < 0)
+		return -1;
+	return 0;
+}
+
+/* Mount the container's root at root, from the image by the driver. */
+static int
+mount_root(const struct rootfs *r)
+{
+	char options[3 * 4096 + 64];
+
+	if (r->lower[0] == '\0')
+		return do_mount(r->root, r->root, NULL, MS_BIND | MS_REC,
+				NULL);
+	snprintf(options, sizeof(options),
+		 "lowerdir=%s,upperdir=%s,workdir=%s", r->lower, r->upper,
+		 r->work);
+	return do_mount("overlay", r->root, "overlay", 0, options);
+}
+
+/*
+ * Switch the root with pivot_root(".", "."), which stacks the old root
+ * under the new one at the same place, then detach the old root: no path
+ * from inside leads back to the host's filesystem afterwards.
+ */
+static int
+pivot(const char *root)
+{
+	int rc;
+
+	rc = chdir(root);
+	trace(rc, "chdir(\"%s\")", root);
+	if (rc < 0)
+		return error_set("chdir '%s'", root);
+	rc = syscall(SYS_pivot_root, ".", ".");
+	trace(rc, "pivot_root(\".\", \".\")");
+	if (rc < 0)
+		return error_set("pivot_root '%s'", root);
+	rc = umount2(".", MNT_DETACH);
+	trace(rc, "umount2(\".\", MNT_DETACH)");
+	if (rc < 0)
+		return error_set("detach the old root");
+	rc = chdir("/");
+	if (rc < 0)
+		return error_set("chdir '/'");
+	return 0;
+}
+
+/*
+ * Write an /etc file inside the new root. A symlink planted there by the
+ * image is replaced rather than followed, and since this runs after
+ * pivot_root, even a followed path could not leave the container.
+ */
+static int
+write_etc(const char *name, const char *content)
+{
+	char path[64];
+	struct stat st;
+	int rc;
+
+	snprintf(path, sizeof(path), "/etc/%s", name);
+	if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+		return error_set("create '/etc'");
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    unlink(path) < 0)
+		return error_set("replace '%s'", path);
+	rc = file_write(AT_FDCWD, path, content,
+			O_CREAT | O_TRUNC | O_NOFOLLOW);
+	trace(rc, "write(\"%s\", ...)", path);
+	return rc;
+}
+
+/*
+ * Build the container's filesystem and enter it. The steps must come in
+ * this order: mounts made before MS_PRIVATE would propagate to the host;
+ * /proc must be mounted from inside the new PID namespace to show it;
+ * pivot_root needs the new root to be a mount point; the /etc files are
+ * written last, inside the new root.
+ */
+int
+rootfs_enter(const struct rootfs *r)
+{
+	char path[4200];
+
+	if (do_mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	if (mount_root(r) < 0)
+		return -1;
+	if (mount_point(r->root, "proc", path, sizeof(path)) < 0 ||
+	    do_mount("proc", path, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		     NULL) < 0)
+		return -1;
+	if (mount_point(r->root, "sys", path, sizeof(path)) < 0 ||
+	    do_mount("sysfs", path, "sysfs", MS_RDONLY | MS_NOSUID |
+		     MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return -1;
+	if (mount_dev(r->root) < 0)
+		return -1;
+	if (pivot(r->root) < 0)
+		return -1;
+	if (write_etc("hostname", r->hostname_file) < 0 ||
+	    write_etc("hosts", r->hosts) < 0 ||
+	    write_etc("resolv.conf", r->resolv) < 0)
+		return -1;
+	return 0;
+}

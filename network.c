@@ -1,0 +1,194 @@
+/*
+ * network.c - a container's network: address lease, bridge, veth, routes.
+ *
+ * The host side keeps a bridge (BOCKER_BRIDGE, default bridge0) holding
+ * the subnet's gateway address; each container gets a veth pair whose
+ * host end is enslaved to that bridge and whose other end is eth0 in the
+ * container's own network namespace (network_namespaces(7), veth(4)).
+ * Addresses come from BOCKER_SUBNET (default 10.0.0.0/24, gateway .1).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "bocker.h"
+
+/* Parse BOCKER_SUBNET ("a.b.c.d/len", 16 <= len <= 30). */
+int
+network_config(struct network *n)
+{
+	const char *subnet;
+	const char *bridge;
+	char text[32];
+	char *slash;
+	struct in_addr a;
+	long prefix;
+
+	memset(n, 0, sizeof(*n));
+	n->leasefd = -1;
+	subnet = getenv("BOCKER_SUBNET");
+	if (subnet == NULL || *subnet == '\0')
+		subnet = "10.0.0.0/24";
+	bridge = getenv("BOCKER_BRIDGE");
+	if (bridge == NULL || *bridge == '\0')
+		bridge = "bridge0";
+	snprintf(n->bridge, sizeof(n->bridge), "%s", bridge);
+	snprintf(n->subnet_text, sizeof(n->subnet_text), "%s", subnet);
+	snprintf(text, sizeof(text), "%s", subnet);
+	slash = strchr(text, '/');
+	prefix = slash ? strtol(slash + 1, NULL, 10) : -1;
+	if (slash != NULL)
+		*slash = '\0';
+	if (strlen(bridge) >= 16 || prefix < 16 || prefix > 30 ||
+	    inet_pton(AF_INET, text, &a) != 1) {
+		errno = EINVAL;
+		return error_set("parse BOCKER_SUBNET '%s' or BOCKER_BRIDGE "
+				 "'%s'", subnet, bridge);
+	}
+	n->prefix = prefix;
+	n->network = ntohl(a.s_addr) & (0xffffffffu << (32 - prefix));
+	n->gateway = n->network + 1;
+	return 0;
+}
+
+static void
+format_address(uint32_t host_order, char *buf, size_t size)
+{
+	struct in_addr a;
+
+	a.s_addr = htonl(host_order);
+	(void)inet_ntop(AF_INET, &a, buf, size);
+}
+
+/*
+ * Lease the lowest free address: net/<address> in the store, flocked for
+ * as long as the container runs. A lease dies with the process holding
+ * it, so a container killed hard never keeps its address. The store lock
+ * is held shared, so cleanup cannot remove a lease file being taken.
+ */
+int
+network_lease(struct network *n, struct store *s)
+{
+	char path[64];
+	uint32_t last;
+	uint32_t a;
+	int store;
+	int fd;
+
+	store = store_lock(s, LOCK_SH);
+	if (store < 0)
+		return -1;
+	last = n->network + (1u << (32 - n->prefix)) - 2;
+	for (a = n->gateway + 1; a <= last; a++) {
+		format_address(a, n->address_text,
+			       sizeof(n->address_text));
+		snprintf(path, sizeof(path), "net/%s", n->address_text);
+		fd = openat(s->rootfd, path, O_RDWR | O_CREAT | O_CLOEXEC |
+			    O_NOFOLLOW, 0600);
+		if (fd < 0)
+			break;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			trace(fd, "flock(%d<%s>, LOCK_EX|LOCK_NB)", fd, path);
+			n->address = a;
+			n->leasefd = fd;
+			store_unlock(store);
+			return 0;
+		}
+		(void)close(fd);
+	}
+	store_unlock(store);
+	if (a > last)
+		errno = EADDRNOTAVAIL;
+	return error_set("lease an address in '%s'", n->subnet_text);
+}
+
+void
+network_release(struct network *n)
+{
+	if (n->leasefd >= 0)
+		(void)close(n->leasefd);
+	n->leasefd = -1;
+}
+
+/*
+ * Make sure the bridge exists, holds the gateway address and is up, and
+ * that this namespace forwards IPv4. Each step tolerates "already done",
+ * so parallel runs may race through it.
+ */
+int
+network_bridge(struct network *n)
+{
+	int index;
+	int rc;
+
+	rc = netlink_bridge_create(n->bridge);
+	if (rc < 0 && errno != EEXIST)
+		return -1;
+	index = netlink_ifindex(n->bridge);
+	if (index < 0)
+		return -1;
+	rc = netlink_addr_add(index, htonl(n->gateway), n->prefix);
+	if (rc < 0 && errno != EEXIST)
+		return -1;
+	if (netlink_link_up(index) < 0)
+		return -1;
+	n->bridge_index = index;
+	rc = file_write(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", "1", 0);
+	trace(rc, "write(\"/proc/sys/net/ipv4/ip_forward\", \"1\")");
+	return rc;
+}
+
+/*
+ * Create the veth pair for container id, whose first process is pid.
+ * The MAC address embeds the IPv4 address, as Docker's 02:42:... ones do.
+ */
+int
+network_veth(struct network *n, const char *id, pid_t pid)
+{
+	unsigned char mac[6];
+
+	snprintf(n->veth, sizeof(n->veth), "veth%.11s", id);
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	mac[2] = n->address >> 24;
+	mac[3] = n->address >> 16;
+	mac[4] = n->address >> 8;
+	mac[5] = n->address;
+	return netlink_veth_create(n->veth, n->bridge_index, "eth0", pid,
+				   mac);
+}
+
+/*
+ * Inside the container's namespace: loopback and eth0 up, the address,
+ * and the default route through the bridge.
+ */
+int
+network_inside(struct network *n)
+{
+	int lo;
+	int eth;
+
+	lo = netlink_ifindex("lo");
+	if (lo < 0 || netlink_link_up(lo) < 0)
+		return -1;
+	eth = netlink_ifindex("eth0");
+	if (eth < 0)
+		return -1;
+	if (netlink_addr_add(eth, htonl(n->address), n->prefix) < 0)
+		return -1;
+	if (netlink_link_up(eth) < 0)
+		return -1;
+	return netlink_route_default(htonl(n->gateway));
+}
+
+/* The address as text, for state files and /etc/hosts. */
+const char *
+network_address(const struct network *n)
+{
+	return n->address_text;
+}
