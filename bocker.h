@@ -42,6 +42,7 @@ const char *error_context(void);
 int file_write(int dirfd, const char *path, const char *data, int flags);
 ssize_t file_read(int dirfd, const char *path, char *buf, size_t size);
 int random_hex(char *buf, size_t digits);
+long long now_ns(void);
 
 /* btrfs.c: subvolumes through ioctls on the btrfs control files. */
 int btrfs_is_btrfs(const char *path);

@@ -273,7 +273,7 @@ describe(struct run *r)
 	if (len >= sizeof(command))
 		command[sizeof(command) - 1] = '\0';
 	strcat(command, "\n");
-	snprintf(created, sizeof(created), "%lld\n", (long long)time(NULL));
+	snprintf(created, sizeof(created), "%lld\n", now_ns());
 	if (file_write(r->dirfd, "image", r->image, O_CREAT | O_EXCL) < 0 ||
 	    file_write(r->dirfd, "command", command, O_CREAT | O_EXCL) < 0 ||
 	    file_write(r->dirfd, "created", created, O_CREAT | O_EXCL) < 0)
@@ -513,7 +513,7 @@ prepare(struct run *r)
 			  O_CLOEXEC);
 	if (r->dirfd < 0)
 		return error_set("open '%s'", path);
-	if (describe(r) < 0 || make_root(r) < 0)
+	if (make_root(r) < 0 || describe(r) < 0)
 		return -1;
 	if (network_lease(&r->net, r->store) < 0 ||
 	    network_bridge(&r->net) < 0)

@@ -59,7 +59,7 @@ build_describe(struct build *b, const char *source)
 	snprintf(text, sizeof(text), "%s\n", source);
 	if (file_write(b->dirfd, "source", text, O_CREAT | O_TRUNC) < 0)
 		return -1;
-	snprintf(text, sizeof(text), "%lld\n", (long long)time(NULL));
+	snprintf(text, sizeof(text), "%lld\n", now_ns());
 	return file_write(b->dirfd, "created", text, O_CREAT | O_TRUNC);
 }
 

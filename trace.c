@@ -3,10 +3,12 @@
  *
  * With --trace or BOCKER_TRACE=1, each step prints one line to the
  * original standard error in strace notation, so a reader can lay bocker's
- * output beside `strace -f` (strace(1)):
+ * output beside `strace -f -r` (strace(1)): milliseconds since bocker
+ * started tracing, the pid as this process sees it (1 inside a new PID
+ * namespace), the call, and its result.
  *
- *	trace: mount("proc", "/proc", "proc", 0, NULL) = 0
- *	trace: openat(AT_FDCWD, "/x", O_RDONLY) = -1 ENOENT (No such file ...)
+ *	trace:    4.051  5120 mount("proc", "/proc", "proc", 0xe, NULL) = 0
+ *	trace:    4.102  5120 open("/x", O_RDONLY) = -1 ENOENT (No such ...)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bocker.h"
@@ -25,12 +28,26 @@
  */
 static int trace_fd = -1;
 
+/* When tracing started: each line shows the milliseconds since then. */
+static struct timespec trace_start;
+
+static double
+elapsed_ms(void)
+{
+	struct timespec now;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - trace_start.tv_sec) * 1e3 +
+	       (now.tv_nsec - trace_start.tv_nsec) / 1e6;
+}
+
 void
 trace_init(int enabled)
 {
 	if (!enabled)
 		return;
 	trace_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	(void)clock_gettime(CLOCK_MONOTONIC, &trace_start);
 }
 
 int
@@ -51,7 +68,8 @@ trace(long ret, const char *fmt, ...)
 	if (trace_fd < 0)
 		return;
 	saved = errno;
-	n = snprintf(line, sizeof(line), "trace: ");
+	n = snprintf(line, sizeof(line), "trace: %8.3f %5d ", elapsed_ms(),
+		     (int)getpid());
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
 	va_end(ap);
@@ -78,7 +96,8 @@ trace_note(const char *fmt, ...)
 	if (trace_fd < 0)
 		return;
 	saved = errno;
-	n = snprintf(line, sizeof(line), "trace: # ");
+	n = snprintf(line, sizeof(line), "trace: %8.3f %5d # ", elapsed_ms(),
+		     (int)getpid());
 	va_start(ap, fmt);
 	n += vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);

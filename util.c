@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bocker.h"
@@ -120,4 +121,14 @@ random_hex(char *buf, size_t digits)
 		buf[i] = hex[(bytes[i / 2] >> (i % 2 ? 0 : 4)) & 0xf];
 	buf[digits] = '\0';
 	return 0;
+}
+
+/* Wall-clock time in nanoseconds: creation stamps that sort by order. */
+long long
+now_ns(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
