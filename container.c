@@ -156,10 +156,17 @@ child_main(void *arg)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)close(r->sync[1]);
 	(void)close(r->report[0]);
+	/*
+	 * Joining a v1 cgroup waits for an RCU grace period, several
+	 * milliseconds; the child does it while the parent snapshots the
+	 * image, so the two waits overlap on different CPUs.
+	 */
+	if (cgroup_attach(&r->cg, 0) < 0)
+		child_fail(r->report[1], 0);
 	if (read(r->sync[0], &go, 1) != 1)
 		_exit(EXIT_ENGINE);
-	/* Only now is this process in its cgroups, which the new cgroup
-	 * namespace takes as its root. */
+	/* The new cgroup namespace takes the cgroups joined above as its
+	 * root, so the container sees itself at "/". */
 	rc = unshare(CLONE_NEWCGROUP);
 	trace(rc, "unshare(CLONE_NEWCGROUP)");
 	if (rc < 0 && errno != EINVAL) {
@@ -289,24 +296,32 @@ describe(struct run *r)
 	return 0;
 }
 
+/* Where the container's root will be, and its overlay directories. */
+static void
+root_paths(struct run *r)
+{
+	struct rootfs *fs = &r->rootfs;
+	const char *root = r->store->root;
+
+	snprintf(fs->root, sizeof(fs->root), "%s/tmp/%s/rootfs", root, r->id);
+	if (r->store->driver != DRIVER_OVERLAY)
+		return;
+	snprintf(fs->lower, sizeof(fs->lower), "%s/images/%s/rootfs", root,
+		 r->image);
+	snprintf(fs->upper, sizeof(fs->upper), "%s/tmp/%s/upper", root,
+		 r->id);
+	snprintf(fs->work, sizeof(fs->work), "%s/tmp/%s/work", root, r->id);
+}
+
 /* The container's root: a snapshot of the image, or overlay dirs. */
 static int
 make_root(struct run *r)
 {
 	char image[ID_LEN + 16];
-	struct rootfs *fs = &r->rootfs;
-	const char *root = r->store->root;
 	int src;
 	int rc;
 
-	snprintf(fs->root, sizeof(fs->root), "%s/tmp/%s/rootfs", root, r->id);
 	if (r->store->driver == DRIVER_OVERLAY) {
-		snprintf(fs->lower, sizeof(fs->lower), "%s/images/%s/rootfs",
-			 root, r->image);
-		snprintf(fs->upper, sizeof(fs->upper), "%s/tmp/%s/upper",
-			 root, r->id);
-		snprintf(fs->work, sizeof(fs->work), "%s/tmp/%s/work", root,
-			 r->id);
 		if (mkdirat(r->dirfd, "rootfs", 0755) < 0 ||
 		    mkdirat(r->dirfd, "upper", 0755) < 0 ||
 		    mkdirat(r->dirfd, "work", 0700) < 0)
@@ -366,6 +381,9 @@ clone_child(struct run *r)
 	free(stack);
 	if (r->pid < 0)
 		return error_set("clone");
+	/* From here a closed pipe is an error to report, not a reason to
+	 * die; the child, cloned before this, keeps the default. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	(void)close(r->sync[0]);
 	(void)close(r->report[1]);
 	(void)close(r->out[1]);
@@ -385,11 +403,13 @@ start_child(struct run *r, int *status)
 	struct failure f;
 	ssize_t n;
 
-	if (cgroup_attach(&r->cg, r->pid) < 0 ||
+	if (make_root(r) < 0 || describe(r) < 0 ||
 	    network_veth(&r->net, r->id, r->pid) < 0 ||
 	    record_state(r, r->dirfd, "running", 0) < 0)
 		return -1;
-	if (write(r->sync[1], "g", 1) != 1)
+	/* A child that failed already has closed its end: EPIPE here, and
+	 * its report below says why. */
+	if (write(r->sync[1], "g", 1) != 1 && errno != EPIPE)
 		return error_set("start container");
 	n = read(r->report[0], &f, sizeof(f));
 	if (n == 0)
@@ -513,8 +533,7 @@ prepare(struct run *r)
 			  O_CLOEXEC);
 	if (r->dirfd < 0)
 		return error_set("open '%s'", path);
-	if (make_root(r) < 0 || describe(r) < 0)
-		return -1;
+	root_paths(r);
 	if (network_lease(&r->net, r->store) < 0 ||
 	    network_bridge(&r->net) < 0)
 		return -1;
