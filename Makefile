@@ -17,9 +17,11 @@ SRC = \
 	bocker.c \
 	btrfs.c \
 	cgroup.c \
+	config.c \
 	container.c \
 	copy.c \
 	image.c \
+	json.c \
 	mount.c \
 	netlink.c \
 	network.c \
@@ -27,7 +29,7 @@ SRC = \
 	trace.c \
 	util.c
 
-HDR = bocker.h
+HDR = bocker.h json.h
 
 # BearSSL 0.6 from Debian's source package, fetched at build time
 # into $(BUILD) with a private apt configuration: a deb-src list of

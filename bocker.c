@@ -23,10 +23,14 @@ static const char *command_name = "bocker";
 static const char usage_text[] =
 	"usage: bocker [--trace] <command> [<args>...]\n"
 	"\n"
+	"  pull [-q] [--platform <os/arch>] [--ca-file <file>] "
+	"[--insecure]\n"
+	"       <name>[:<tag>|@<digest>] [<tag>]\n"
+	"                                 fetch an image from a registry\n"
 	"  init <directory>               make an image from a directory\n"
 	"  images                         list images\n"
 	"  ps                             list containers\n"
-	"  run <image> <command> [<arg>...]\n"
+	"  run <image> [<command> [<arg>...]]\n"
 	"                                 run a command in a new container\n"
 	"  exec <container> <command> [<arg>...]\n"
 	"                                 run a command in a running "
@@ -41,7 +45,9 @@ static const char usage_text[] =
 	"\n"
 	"Environment: BOCKER_ROOT, BOCKER_TRACE, BOCKER_CPU_SHARE,\n"
 	"BOCKER_MEM_LIMIT (MB), BOCKER_PIDS_LIMIT, BOCKER_SUBNET,\n"
-	"BOCKER_BRIDGE, BOCKER_CGROUP_PARENT, BOCKER_STORAGE_DRIVER.\n";
+	"BOCKER_BRIDGE, BOCKER_CGROUP_PARENT, BOCKER_STORAGE_DRIVER,\n"
+	"BOCKER_CA_FILE, BOCKER_REGISTRY_AUTH (user:password),\n"
+	"BOCKER_INSECURE_REGISTRIES (host:port,...).\n";
 
 /* Print "bocker: <command>: <fmt>" and, if err, ": <strerror(err)>". */
 static void
@@ -258,10 +264,6 @@ cmd_run(struct store *s, int argc, char **argv)
 
 	if (argc < 2)
 		return usage_error("missing image");
-	if (argc < 3) {
-		report(0, "missing command");
-		return EXIT_ENGINE;
-	}
 	if (find_image(s, argv[1], image) < 0)
 		return EXIT_ENGINE;
 	if (container_run(s, image, argv + 2, &status) < 0) {

@@ -43,6 +43,7 @@ int file_write(int dirfd, const char *path, const char *data, int flags);
 ssize_t file_read(int dirfd, const char *path, char *buf, size_t size);
 int random_hex(char *buf, size_t digits);
 long long now_ns(void);
+int make_path(const char *path);
 
 /* btrfs.c: subvolumes through ioctls on the btrfs control files. */
 int btrfs_is_btrfs(const char *path);
@@ -166,11 +167,51 @@ int container_running(struct store *s, const char *id);
 int container_exec(struct store *s, const char *id, char **argv,
 		   int *status);
 
-/* image.c */
+/* image.c: images are built in tmp/<id> and published by rename. */
+struct build {
+	struct store *store;
+	char id[ID_LEN + 1];
+	char root[STORE_ROOT_MAX + ID_LEN + 16];	/* tmp/<id>/rootfs */
+	int lockfd;
+	int dirfd;				/* tmp/<id> */
+};
+
+int image_build_start(struct build *b, struct store *s);
+int image_build_empty_root(struct build *b);
+int image_build_describe(struct build *b, const char *source);
+int image_build_finish(struct build *b, const char *replace, char *id);
+int image_build_abort(struct build *b);
 int image_init(struct store *s, const char *dir, char *id);
 int image_user(struct store *s, const char *image, const char *except,
 	       char *user);
 int image_commit(struct store *s, const char *container, const char *target,
 		 char *id);
+
+/* config.c */
+struct image_config {
+	char **env;		/* "NAME=value" strings, or NULL */
+	char **entrypoint;
+	char **cmd;
+	char workdir[4096];
+	char user[256];
+};
+
+int config_load(int dirfd, struct image_config *c);
+void config_free(struct image_config *c);
+void config_free_vector(char **v);
+char **config_argv(const struct image_config *c, char **args);
+int config_user(const char *spec, uid_t *uid, gid_t *gid, char *home,
+		size_t size);
+
+/* pull.c */
+struct pull_options {
+	const char *platform;	/* "os/arch[/variant]", or NULL: the host's */
+	const char *ca_file;	/* extra trust anchors, or NULL */
+	int quiet;		/* no progress output */
+	int insecure;		/* plain HTTP to this registry */
+};
+
+int pull_image(struct store *s, const char *name,
+	       const struct pull_options *o, char *id);
 
 #endif

@@ -223,28 +223,6 @@ cgroup_version(void)
 	return "none";
 }
 
-/* mkdir -p, tracing the directories actually made. */
-static int
-make_dirs(char *path)
-{
-	char *slash;
-	int rc;
-
-	for (slash = strchr(path + 1, '/');; slash = strchr(slash + 1, '/')) {
-		if (slash != NULL)
-			*slash = '\0';
-		rc = mkdir(path, 0755);
-		if (rc == 0)
-			trace(rc, "mkdir(\"%s\", 0755)", path);
-		if (slash != NULL)
-			*slash = '/';
-		if (rc < 0 && errno != EEXIST)
-			return error_set("create cgroup '%s'", path);
-		if (slash == NULL)
-			return 0;
-	}
-}
-
 static int
 write_value(const char *dir, const char *file, const char *value)
 {
@@ -288,8 +266,9 @@ cgroup_create(struct cgroup *cg, const struct limits *l)
 	int i;
 
 	for (i = 0; i < cg->ndirs; i++) {
-		if (make_dirs(cg->dirs[i].path) < 0)
-			return -1;
+		if (make_path(cg->dirs[i].path) < 0)
+			return error_set("create cgroup '%s'",
+					 cg->dirs[i].path);
 		if (cg->dirs[i].v2)
 			v2_enable(cg->dirs[i].path);
 	}

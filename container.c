@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -48,9 +49,9 @@ struct run {
 	struct store *store;
 	char id[ID_LEN + 1];
 	char image[ID_LEN + 1];
-	char **argv;
-	char *envp[4];
-	char env[3][4200];
+	char **argv;		/* the command, after the image's defaults */
+	char **envp;		/* built inside, once the user is known */
+	struct image_config config;
 	int tmplock;		/* tmp/<id>.lock, until published */
 	int runlock;		/* containers/<id>/lock, while running */
 	int dirfd;
@@ -144,6 +145,97 @@ seal_fds(void)
 	trace(rc, "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
 }
 
+/* Is NAME= set in the vector env? */
+static int
+has_variable(char **env, const char *name)
+{
+	size_t len;
+	size_t i;
+
+	len = strlen(name);
+	for (i = 0; env != NULL && env[i] != NULL; i++)
+		if (!strncmp(env[i], name, len) && env[i][len] == '=')
+			return 1;
+	return 0;
+}
+
+/*
+ * The command's environment, as Docker makes it: the image's Env, then
+ * PATH, HOSTNAME and HOME where the image does not set them.
+ */
+static int
+environment(struct run *r, const char *home)
+{
+	static char path[] = "PATH=" DEFAULT_PATH;
+	static char hostname[9 + SHORT_ID_LEN + 1];
+	static char home_var[4096 + 5];
+	char **image = r->config.env;
+	size_t n;
+	size_t i;
+
+	n = 0;
+	while (image != NULL && image[n] != NULL)
+		n++;
+	r->envp = calloc(n + 4, sizeof(*r->envp));
+	if (r->envp == NULL)
+		return error_set("build the environment");
+	for (i = 0; i < n; i++)
+		r->envp[i] = image[i];
+	snprintf(hostname, sizeof(hostname), "HOSTNAME=%.*s", SHORT_ID_LEN,
+		 r->id);
+	snprintf(home_var, sizeof(home_var), "HOME=%s", home);
+	if (!has_variable(image, "PATH"))
+		r->envp[n++] = path;
+	if (!has_variable(image, "HOSTNAME"))
+		r->envp[n++] = hostname;
+	if (!has_variable(image, "HOME"))
+		r->envp[n++] = home_var;
+	return 0;
+}
+
+/*
+ * Become the image's user in its working directory, the last steps
+ * before the command: names are looked up in the container's own files,
+ * and the working directory is created if missing, as Docker does.
+ */
+static int
+become_user(struct run *r)
+{
+	char home[4096];
+	uid_t uid;
+	gid_t gid;
+	int rc;
+
+	uid = 0;
+	gid = 0;
+	snprintf(home, sizeof(home), "/root");
+	if (r->config.user[0] != '\0' &&
+	    config_user(r->config.user, &uid, &gid, home, sizeof(home)) < 0)
+		return -1;
+	if (environment(r, home) < 0)
+		return -1;
+	if (r->config.workdir[0] != '\0') {
+		(void)make_path(r->config.workdir);
+		rc = chdir(r->config.workdir);
+		trace(rc, "chdir(\"%s\")", r->config.workdir);
+		if (rc < 0)
+			return error_set("chdir '%s'", r->config.workdir);
+	}
+	if (uid == 0 && gid == 0)
+		return 0;
+	rc = setgroups(1, &gid);
+	trace(rc, "setgroups(1, [%d])", (int)gid);
+	if (rc == 0)
+		rc = setgid(gid);
+	trace(rc, "setgid(%d)", (int)gid);
+	if (rc == 0)
+		rc = setuid(uid);
+	trace(rc, "setuid(%d)", (int)uid);
+	if (rc < 0)
+		return error_set("become user '%s'", r->config.user);
+	return 0;
+}
+
 /* The container's first process, PID 1 of its new PID namespace. */
 static int
 child_main(void *arg)
@@ -183,6 +275,8 @@ child_main(void *arg)
 	}
 	if (rootfs_enter(&r->rootfs) < 0)
 		child_fail(r->report[1], 0);
+	if (become_user(r) < 0)
+		child_fail(r->report[1], 0);
 	if (dup2(r->out[1], STDOUT_FILENO) < 0 ||
 	    dup2(r->err[1], STDERR_FILENO) < 0) {
 		error_set("redirect output");
@@ -212,20 +306,6 @@ etc_files(struct run *r)
 		      sizeof(fs->resolv));
 	if (n < 0)
 		fs->resolv[0] = '\0';
-}
-
-/* Environment of the command: what Docker sets for an image without one. */
-static void
-environment(struct run *r)
-{
-	snprintf(r->env[0], sizeof(r->env[0]), "PATH=%s", DEFAULT_PATH);
-	snprintf(r->env[1], sizeof(r->env[1]), "HOSTNAME=%.*s",
-		 SHORT_ID_LEN, r->id);
-	snprintf(r->env[2], sizeof(r->env[2]), "HOME=/root");
-	r->envp[0] = r->env[0];
-	r->envp[1] = r->env[1];
-	r->envp[2] = r->env[2];
-	r->envp[3] = NULL;
 }
 
 static long
@@ -517,6 +597,24 @@ run_init(struct run *r, struct store *s, char **argv)
 	r->net.leasefd = -1;
 }
 
+/* Load the image's configuration into r->config. */
+static int
+load_config(struct run *r)
+{
+	char path[ID_LEN + 16];
+	int dirfd;
+	int rc;
+
+	snprintf(path, sizeof(path), "images/%s", r->image);
+	dirfd = openat(r->store->rootfd, path, O_RDONLY | O_DIRECTORY |
+		       O_CLOEXEC);
+	if (dirfd < 0)
+		return error_set("open '%s'", path);
+	rc = config_load(dirfd, &r->config);
+	(void)close(dirfd);
+	return rc;
+}
+
 /* Everything the container needs before its first process exists. */
 static int
 prepare(struct run *r)
@@ -541,7 +639,6 @@ prepare(struct run *r)
 	    cgroup_create(&r->cg, &r->limits) < 0)
 		return -1;
 	etc_files(r);
-	environment(r);
 	return open_pipes(r);
 }
 
@@ -557,10 +654,17 @@ container_run(struct store *s, const char *image, char **argv, int *status)
 	struct run r;
 	int rc;
 
-	run_init(&r, s, argv);
+	run_init(&r, s, NULL);
 	*status = EXIT_ENGINE;
 	memcpy(r.image, image, ID_LEN + 1);
-	rc = prepare(&r);
+	rc = load_config(&r);
+	if (rc == 0 && (r.argv = config_argv(&r.config, argv)) == NULL) {
+		errno = 0;	/* the message says it all */
+		rc = error_set("missing command (the image has no default "
+			       "command)");
+	}
+	if (rc == 0)
+		rc = prepare(&r);
 	if (rc == 0)
 		rc = clone_child(&r);
 	if (rc == 0)
@@ -582,6 +686,8 @@ container_run(struct store *s, const char *image, char **argv, int *status)
 	if (rc == 0)
 		(void)record_state(&r, r.dirfd, "exited", *status);
 	release(&r);
+	free(r.argv);
+	config_free(&r.config);
 	return rc;
 fail:
 	if (r.pid > 0) {
@@ -594,6 +700,8 @@ fail:
 	release(&r);
 	if (r.tmplock >= 0)
 		(void)store_destroy_tmp(s, r.id, r.tmplock);
+	free(r.argv);
+	config_free(&r.config);
 	errno = rc;
 	return -1;
 }
@@ -681,6 +789,8 @@ exec_child(struct run *r)
 	(void)close(r->report[0]);
 	rc = chdir("/");
 	trace(rc, "chdir(\"/\")");
+	if (become_user(r) < 0)
+		child_fail(r->report[1], 0);
 	seal_fds();
 	exec_command(r->argv, r->envp);
 	child_fail(r->report[1], 1);
@@ -704,7 +814,9 @@ container_exec(struct store *s, const char *id, char **argv, int *status)
 	run_init(&r, s, argv);
 	*status = EXIT_ENGINE;
 	memcpy(r.id, id, ID_LEN + 1);
-	environment(&r);
+	if (store_read(s, "containers", id, "image", r.image,
+		       sizeof(r.image)) < 0 || load_config(&r) < 0)
+		return -1;
 	pid = recorded_pid(s, id);
 	if (pid <= 0)
 		return -1;

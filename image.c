@@ -21,17 +21,9 @@
 
 #include "bocker.h"
 
-struct build {
-	struct store *store;
-	char id[ID_LEN + 1];
-	char root[STORE_ROOT_MAX + ID_LEN + 16];	/* tmp/<id>/rootfs */
-	int lockfd;
-	int dirfd;
-};
-
 /* Start tmp/<id> for a new image. */
-static int
-build_start(struct build *b, struct store *s)
+int
+image_build_start(struct build *b, struct store *s)
 {
 	char path[ID_LEN + 8];
 
@@ -51,8 +43,8 @@ build_start(struct build *b, struct store *s)
 }
 
 /* Record where the image came from and when. */
-static int
-build_describe(struct build *b, const char *source)
+int
+image_build_describe(struct build *b, const char *source)
 {
 	char text[4200];
 
@@ -64,8 +56,8 @@ build_describe(struct build *b, const char *source)
 }
 
 /* Give up the build: nothing of it stays. */
-static int
-build_abort(struct build *b)
+int
+image_build_abort(struct build *b)
 {
 	int saved;
 
@@ -78,8 +70,8 @@ build_abort(struct build *b)
 	return -1;
 }
 
-static int
-build_empty_root(struct build *b)
+int
+image_build_empty_root(struct build *b)
 {
 	if (b->store->driver == DRIVER_BTRFS)
 		return btrfs_subvol_create(b->dirfd, "rootfs");
@@ -89,8 +81,8 @@ build_empty_root(struct build *b)
 }
 
 /* Publish the build as images/<id>, or replace images/<replace>. */
-static int
-build_finish(struct build *b, const char *replace, char *id)
+int
+image_build_finish(struct build *b, const char *replace, char *id)
 {
 	int rc;
 
@@ -122,10 +114,11 @@ image_init(struct store *s, const char *dir, char *id)
 		errno = ENOTDIR;
 		return error_set("'%s'", dir);
 	}
-	if (build_start(&b, s) < 0 || build_empty_root(&b) < 0 ||
-	    copy_tree(source, b.root) < 0 || build_describe(&b, source) < 0)
-		return build_abort(&b);
-	return build_finish(&b, NULL, id);
+	if (image_build_start(&b, s) < 0 || image_build_empty_root(&b) < 0 ||
+	    copy_tree(source, b.root) < 0 ||
+	    image_build_describe(&b, source) < 0)
+		return image_build_abort(&b);
+	return image_build_finish(&b, NULL, id);
 }
 
 /*
@@ -176,7 +169,7 @@ build_from_container(struct build *b, const char *container)
 	if (b->store->driver == DRIVER_OVERLAY) {
 		if (store_read(b->store, "containers", container, "image",
 			       image, sizeof(image)) < 0 ||
-		    build_empty_root(b) < 0)
+		    image_build_empty_root(b) < 0)
 			return -1;
 		image[strcspn(image, "\n")] = '\0';
 		return copy_merged(b, container, image);
@@ -267,8 +260,9 @@ image_commit(struct store *s, const char *container, const char *target,
 	} else if (errno != ENOENT) {
 		return error_set("image '%s'", target);
 	}
-	if (build_start(&b, s) < 0 || build_from_container(&b, container) < 0 ||
-	    build_describe(&b, source) < 0)
-		return build_abort(&b);
-	return build_finish(&b, replace, id);
+	if (image_build_start(&b, s) < 0 ||
+	    build_from_container(&b, container) < 0 ||
+	    image_build_describe(&b, source) < 0)
+		return image_build_abort(&b);
+	return image_build_finish(&b, replace, id);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,4 +132,30 @@ now_ns(void)
 
 	(void)clock_gettime(CLOCK_REALTIME, &ts);
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* mkdir -p: create path and its missing parents, tracing each one made. */
+int
+make_path(const char *path)
+{
+	char copy[4096];
+	char *slash;
+	int rc;
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (slash = strchr(copy + 1, '/');; slash = strchr(slash + 1, '/')) {
+		if (slash != NULL)
+			*slash = '\0';
+		rc = mkdir(copy, 0755);
+		if (rc == 0)
+			trace(rc, "mkdir(\"%s\", 0755)", copy);
+		if (rc < 0 && errno != EEXIST)
+			return -1;
+		if (slash == NULL)
+			return 0;
+		*slash = '/';
+	}
 }
