@@ -16,20 +16,27 @@ ASAN_CFLAGS = -std=c11 -g -O1 -Wall -Wextra -Werror -D_GNU_SOURCE \
 SRC = \
 	bocker.c \
 	btrfs.c \
+	certs.c \
 	cgroup.c \
 	config.c \
 	container.c \
 	copy.c \
+	http.c \
 	image.c \
+	inflate.c \
 	json.c \
+	layer.c \
 	mount.c \
 	netlink.c \
 	network.c \
+	pull.c \
+	reference.c \
 	store.c \
+	tar.c \
 	trace.c \
 	util.c
 
-HDR = bocker.h json.h
+HDR = bocker.h certs.h http.h inflate.h json.h layer.h reference.h tar.h
 
 # BearSSL 0.6 from Debian's source package, fetched at build time
 # into $(BUILD) with a private apt configuration: a deb-src list of

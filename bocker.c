@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "bocker.h"
+#include "reference.h"
 
 static const char *command_name = "bocker";
 
@@ -103,8 +104,17 @@ find_container(struct store *s, const char *ref, char *id)
 static int
 find_image(struct store *s, const char *ref, char *id)
 {
+	struct reference r;
+	char familiar[600];
+
 	if (store_resolve(s, "images", ref, id) == 0)
 		return 0;
+	/* "busybox" names what `pull busybox` recorded: busybox:latest. */
+	if (errno == ENOENT && reference_parse(&r, ref) == 0) {
+		reference_format(&r, familiar, sizeof(familiar));
+		if (store_resolve(s, "images", familiar, id) == 0)
+			return 0;
+	}
 	if (errno == EEXIST)
 		report(0, "image id '%s' is ambiguous", ref);
 	else if (errno == ENOENT)
@@ -112,6 +122,45 @@ find_image(struct store *s, const char *ref, char *id)
 	else
 		(void)fail();
 	return -1;
+}
+
+/*
+ * pull [-q] [--platform <os/arch>] [--ca-file <file>] [--insecure]
+ *      <name>[:<tag>|@<digest>] [<tag>]
+ * The second form, name then tag, is the original bocker's.
+ */
+static int
+cmd_pull(struct store *s, int argc, char **argv)
+{
+	struct pull_options o;
+	char name[1024];
+	char id[ID_LEN + 1];
+	int i;
+
+	memset(&o, 0, sizeof(o));
+	o.ca_file = getenv("BOCKER_CA_FILE");
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			o.quiet = 1;
+		else if (!strcmp(argv[i], "--insecure"))
+			o.insecure = 1;
+		else if (!strcmp(argv[i], "--platform") && i + 1 < argc)
+			o.platform = argv[++i];
+		else if (!strcmp(argv[i], "--ca-file") && i + 1 < argc)
+			o.ca_file = argv[++i];
+		else
+			return usage_error("unknown pull option");
+	}
+	if (argc - i == 2)
+		snprintf(name, sizeof(name), "%s:%s", argv[i], argv[i + 1]);
+	else if (argc - i == 1)
+		snprintf(name, sizeof(name), "%s", argv[i]);
+	else
+		return usage_error("expected an image name");
+	if (pull_image(s, name, &o, id) < 0)
+		return fail();
+	printf("Created: %.*s\n", SHORT_ID_LEN, id);
+	return 0;
 }
 
 static int
@@ -398,7 +447,7 @@ cmd_rm(struct store *s, int argc, char **argv)
 	return status;
 }
 
-/* Remove tmp/ entries whose lock nobody holds: builds of dead bockers. */
+/* Remove tmp/ entries whose lock is free: builds of bockers that died. */
 static int
 clean_tmp_entry(struct store *s, const char *name, void *arg)
 {
@@ -421,7 +470,7 @@ clean_tmp_entry(struct store *s, const char *name, void *arg)
 	return 0;
 }
 
-/* Drop address leases nobody holds. */
+/* Remove address leases whose lock is free. */
 static int
 clean_lease(struct store *s, const char *name, void *arg)
 {
@@ -523,6 +572,7 @@ static const struct command {
 	int (*fn)(struct store *s, int argc, char **argv);
 	int needs_store;
 } commands[] = {
+	{ "pull", cmd_pull, 1 },
 	{ "init", cmd_init, 1 },
 	{ "images", cmd_images, 1 },
 	{ "ps", cmd_ps, 1 },

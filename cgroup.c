@@ -353,8 +353,8 @@ cgroup_destroy(struct cgroup *cg)
 }
 
 /*
- * Remove every container cgroup below the parent for which live() says
- * the container is not running: what a killed bocker left behind.
+ * Remove every container cgroup below the parent whose container is not
+ * running by live(): the cgroups a killed bocker left behind.
  */
 int
 cgroup_prune(int (*live)(const char *id, void *arg), void *arg)

@@ -38,7 +38,7 @@
 		     "/sbin:/bin"
 #define STACK_SIZE (256 * 1024)
 
-/* What the container's side of a clone reports when a step fails. */
+/* The report the container's side of a clone sends when a step fails. */
 struct failure {
 	int err;		/* errno of the failed step */
 	int exec;		/* 1 when executing the command failed */
@@ -249,8 +249,8 @@ child_main(void *arg)
 	(void)close(r->sync[1]);
 	(void)close(r->report[0]);
 	/*
-	 * Joining a v1 cgroup waits for an RCU grace period, several
-	 * milliseconds; the child does it while the parent snapshots the
+	 * Joining a v1 cgroup waits for an RCU grace period of several
+	 * milliseconds. The child joins while the parent snapshots the
 	 * image, so the two waits overlap on different CPUs.
 	 */
 	if (cgroup_attach(&r->cg, 0) < 0)
@@ -258,7 +258,7 @@ child_main(void *arg)
 	if (read(r->sync[0], &go, 1) != 1)
 		_exit(EXIT_ENGINE);
 	/* The new cgroup namespace takes the cgroups joined above as its
-	 * root, so the container sees itself at "/". */
+	 * root, so /proc/self/cgroup shows "/" inside the container. */
 	rc = unshare(CLONE_NEWCGROUP);
 	trace(rc, "unshare(CLONE_NEWCGROUP)");
 	if (rc < 0 && errno != EINVAL) {
@@ -487,8 +487,8 @@ start_child(struct run *r, int *status)
 	    network_veth(&r->net, r->id, r->pid) < 0 ||
 	    record_state(r, r->dirfd, "running", 0) < 0)
 		return -1;
-	/* A child that failed already has closed its end: EPIPE here, and
-	 * its report below says why. */
+	/* A child that failed has closed its end already, so the write
+	 * fails with EPIPE and the report read below gives the reason. */
 	if (write(r->sync[1], "g", 1) != 1 && errno != EPIPE)
 		return error_set("start container");
 	n = read(r->report[0], &f, sizeof(f));

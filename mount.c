@@ -4,7 +4,7 @@
  *
  * Runs in the container's first process, inside its new mount namespace
  * (mount_namespaces(7)), before the command is executed. The order
- * matters and each step says why.
+ * matters, and the comment of each step gives the reason.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -3,7 +3,7 @@
  *
  * Messages follow rtnetlink(7) and netlink(7): an nlmsghdr, a fixed
  * header (ifinfomsg, ifaddrmsg or rtmsg), then rtattr attributes, which
- * may nest. Every request asks for an acknowledgement (NLM_F_ACK), and
+ * may nest. Every request sets NLM_F_ACK to get an acknowledgement, and
  * the kernel's nlmsgerr reply carries the errno of the operation.
  */
 #include <errno.h>

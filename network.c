@@ -116,7 +116,7 @@ network_release(struct network *n)
 }
 
 /*
- * Make sure the bridge exists, holds the gateway address and is up, and
+ * Make sure the bridge exists, has the gateway address and is up, and
  * that this namespace forwards IPv4. Each step tolerates "already done",
  * so parallel runs may race through it.
  */

@@ -129,6 +129,7 @@ split_name(struct reference *r, const char *name)
 	const char *slash;
 	const char *p;
 	const char *end;
+	int library;
 
 	slash = strchr(name, '/');
 	if (slash != NULL && is_domain(name, slash - name)) {
@@ -148,13 +149,13 @@ split_name(struct reference *r, const char *name)
 		if (end == NULL)
 			break;
 	}
-	if (!strcmp(r->domain, REFERENCE_DEFAULT_DOMAIN) &&
-	    strchr(name, '/') == NULL)
-		snprintf(r->path, sizeof(r->path), "library/%s", name);
-	else
-		snprintf(r->path, sizeof(r->path), "%s", name);
-	if (strlen(r->path) + strlen(r->domain) + 1 > REFERENCE_NAME_MAX)
+	library = !strcmp(r->domain, REFERENCE_DEFAULT_DOMAIN) &&
+		  strchr(name, '/') == NULL;
+	if ((library ? 8 : 0) + strlen(name) + strlen(r->domain) + 1 >
+	    REFERENCE_NAME_MAX)
 		return -1;
+	snprintf(r->path, sizeof(r->path), "%s%.*s", library ? "library/" : "",
+		 REFERENCE_NAME_MAX - 8, name);
 	return 0;
 }
 

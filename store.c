@@ -130,8 +130,8 @@ store_unlock(int fd)
 }
 
 /*
- * Return 1 when dirfd/path is a lock file nobody holds (its creator is
- * gone), 0 when it is held, -1 on error.
+ * Return 1 when the lock file dirfd/path is free (its creator is gone),
+ * 0 when a process holds it, -1 on error.
  */
 int
 store_lock_is_free(int dirfd, const char *path)
