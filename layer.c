@@ -8,9 +8,12 @@
  * is computed over the compressed bytes, before they are inflated.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <bearssl.h>
@@ -61,11 +64,102 @@ fail(struct layer *l, int err, const char *fmt, const char *what)
 	return -1;
 }
 
+/*
+ * The extractor's process: read the tar stream from the pipe, extract
+ * it, and on failure send the reason back before exiting non-zero.
+ */
+static _Noreturn void
+extract_child(struct layer *l, int rootfd)
+{
+	unsigned char buf[65536];
+	struct tar *t = l->tar;
+	ssize_t n;
+	int rc;
+
+	rc = tar_init(t, rootfd);
+	while (rc == 0 && (n = read(l->data[0], buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(t->error, sizeof(t->error), "read the layer: "
+				 "%s", strerror(errno));
+			rc = -1;
+			break;
+		}
+		rc = tar_feed(t, buf, n);
+	}
+	if (tar_finish(t) < 0 && rc == 0)
+		rc = -1;
+	if (rc < 0)
+		(void)write(l->report[1], t->error, strlen(t->error));
+	_exit(rc < 0 ? 1 : 0);
+}
+
+/*
+ * Start the extractor in a child process, so that creating files (which
+ * waits on the filesystem) overlaps with downloading, hashing and
+ * inflating (which wait on the network and the CPU).
+ */
+static int
+start_extractor(struct layer *l, int rootfd)
+{
+	int rc;
+
+	if (pipe2(l->data, O_CLOEXEC) < 0 || pipe2(l->report, O_CLOEXEC) < 0)
+		return fail(l, errno, "%s", "pipe");
+	/* A bigger pipe lets the producer run ahead through a slow file. */
+	(void)fcntl(l->data[1], F_SETPIPE_SZ, 1 << 20);
+	l->child = fork();
+	trace(l->child, "fork() # tar extractor");
+	if (l->child < 0)
+		return fail(l, errno, "%s", "fork");
+	if (l->child == 0) {
+		(void)close(l->data[1]);
+		(void)close(l->report[0]);
+		extract_child(l, rootfd);
+	}
+	(void)close(l->data[0]);
+	(void)close(l->report[1]);
+	l->data[0] = l->report[1] = -1;
+	rc = 0;
+	return rc;
+}
+
+/*
+ * Wait for the extractor; on failure its reason becomes the layer's.
+ * Closing the pipe first tells it the stream has ended.
+ */
+static int
+stop_extractor(struct layer *l)
+{
+	char why[sizeof(l->error)];
+	int status;
+	ssize_t n;
+
+	if (l->data[1] >= 0)
+		(void)close(l->data[1]);
+	l->data[1] = -1;
+	if (l->child <= 0)
+		return 0;
+	while (waitpid(l->child, &status, 0) < 0 && errno == EINTR)
+		;
+	l->child = 0;
+	n = read(l->report[0], why, sizeof(why) - 1);
+	(void)close(l->report[0]);
+	l->report[0] = -1;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	why[n > 0 ? n : 0] = '\0';
+	l->error[0] = '\0';
+	return fail(l, EBADMSG, "%s", n > 0 ? why : "the extractor died");
+}
+
 /* Inflated bytes go on to the tar extractor, within the bomb guard. */
 static int
 to_tar(void *ctx, const unsigned char *p, size_t n)
 {
 	struct layer *l = ctx;
+	ssize_t w;
 
 	l->out += n;
 	if (l->out > l->max_out ||
@@ -74,8 +168,18 @@ to_tar(void *ctx, const unsigned char *p, size_t n)
 		return fail(l, EFBIG, "layer expands past %s (a "
 			    "decompression bomb?)", "64 GiB or 1024 times "
 			    "its compressed size");
-	if (tar_feed(l->tar, p, n) < 0)
-		return fail(l, errno, "%s", l->tar->error);
+	while (n > 0) {
+		w = write(l->data[1], p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			/* EPIPE: the extractor stopped; it says why. */
+			(void)stop_extractor(l);
+			return fail(l, EBADMSG, "%s", "the extractor failed");
+		}
+		p += w;
+		n -= w;
+	}
 	return 0;
 }
 
@@ -88,6 +192,7 @@ layer_begin(struct layer *l, int rootfd, const char *media_type,
 	    int cachefd)
 {
 	memset(l, 0, sizeof(*l));
+	l->data[0] = l->data[1] = l->report[0] = l->report[1] = -1;
 	l->cachefd = cachefd;
 	l->max_out = LAYER_MAX_BYTES;
 	if (listed(media_type, gzip_types, sizeof(gzip_types) /
@@ -105,8 +210,8 @@ layer_begin(struct layer *l, int rootfd, const char *media_type,
 		return fail(l, ENOMEM, "%s", "out of memory");
 	if (l->gzip)
 		inflate_init(l->z);
-	if (tar_init(l->tar, rootfd) < 0)
-		return fail(l, errno, "%s", l->tar->error);
+	if (start_extractor(l, rootfd) < 0)
+		return -1;
 	l->started = 1;
 	return 0;
 }
@@ -149,8 +254,8 @@ layer_end(struct layer *l, const char *digest)
 	if (l->gzip && l->started && inflate_finish(l->z) < 0)
 		rc = fail(l, errno, "gzip: %s",
 			  l->z->error ? l->z->error : "truncated");
-	if (l->started && tar_finish(l->tar) < 0 && rc == 0)
-		rc = fail(l, errno, "%s", l->tar->error);
+	if (l->started && stop_extractor(l) < 0 && rc == 0)
+		rc = -1;
 	free(l->tar);
 	free(l->z);
 	l->tar = NULL;
@@ -170,8 +275,11 @@ layer_end(struct layer *l, const char *digest)
 void
 layer_abort(struct layer *l)
 {
-	if (l->started)
-		(void)tar_finish(l->tar);
+	if (l->child > 0)
+		(void)kill(l->child, SIGKILL);
+	(void)stop_extractor(l);
+	if (l->report[0] >= 0)
+		(void)close(l->report[0]);
 	free(l->tar);
 	free(l->z);
 	l->tar = NULL;

@@ -6,6 +6,7 @@
 #define LAYER_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <bearssl.h>
 
@@ -23,6 +24,9 @@ struct layer {
 	int gzip;
 	int started;
 	int cachefd;		/* copy of the blob, or -1 */
+	int data[2];		/* pipe of the tar stream to the extractor */
+	int report[2];		/* pipe of the extractor's error message */
+	pid_t child;		/* the extractor process */
 	uint64_t in;		/* blob bytes taken */
 	uint64_t out;		/* tar bytes extracted */
 	uint64_t max_out;

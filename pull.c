@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -875,6 +876,8 @@ pull_image(struct store *s, const char *name, const struct pull_options *o,
 
 	memset(&doc, 0, sizeof(doc));
 	m = NULL;
+	/* A failed extractor or server shows as EPIPE, not as a signal. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	if (open_registry(&reg, name, o) < 0)
 		return -1;
 	rc = resolve_manifest(&reg, &doc, &m);
