@@ -150,7 +150,7 @@ stop_extractor(struct layer *l)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	why[n > 0 ? n : 0] = '\0';
-	l->error[0] = '\0';
+	/* A reason found first (bad gzip, a bomb) stays the reason. */
 	return fail(l, EBADMSG, "%s", n > 0 ? why : "the extractor died");
 }
 

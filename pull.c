@@ -177,9 +177,11 @@ status_failed(struct http_response *resp, const char *url)
 	}
 	(void)http_response_close(resp);
 	errno = 0;
-	error_set("GET %s: %d %s%s%s%s", url, status, reason,
+	error_set("GET %s: %d %s%s%s%s%s", url, status, reason,
 		  message ? " (" : "", message ? message : "",
-		  message ? ")" : "");
+		  message ? ")" : "", status == 401 || status == 403 ?
+		  "; for a private image, set BOCKER_REGISTRY_AUTH="
+		  "user:password" : "");
 	json_free(root);
 	return -1;
 }
@@ -299,7 +301,7 @@ authenticate(struct registry *reg, const char *header)
 			 "Authorization: Basic %s", reg->basic);
 		return 0;
 	}
-	errno = EACCES;
+	errno = 0;
 	return error_set("registry '%s' needs credentials (set "
 			 "BOCKER_REGISTRY_AUTH=user:password)",
 			 reg->ref.domain);
@@ -378,7 +380,7 @@ fetch_manifest(struct registry *reg, const char *name, const char *want,
 		hex_digest(sum, doc->digest);
 		if ((header != NULL && strcmp(header, doc->digest)) ||
 		    (want != NULL && strcmp(want, doc->digest))) {
-			errno = EBADMSG;
+			errno = 0;
 			rc = error_set("manifest '%s': digest mismatch: got "
 				       "%s", name, doc->digest);
 		}
@@ -468,7 +470,7 @@ select_platform(struct registry *reg, const struct json *index,
 			   variant[0] ? "/" : "", variant, d);
 		return 0;
 	}
-	errno = ENOENT;
+	errno = 0;
 	return error_set("no image for platform %s/%s%s%s in '%s'", os, arch,
 			 variant[0] ? "/" : "", variant, reg->ref.path);
 }
@@ -504,12 +506,12 @@ resolve_manifest(struct registry *reg, struct document *doc,
 		if (fetch_manifest(reg, name, want, doc) < 0)
 			return -1;
 		*root = json_parse(doc->body, doc->len, &err);
-		if (*root == NULL)
+		if (*root == NULL && (errno = 0) == 0)
 			return error_set("manifest '%s': %s at byte %zu", name,
 					 err.reason, err.offset);
 		type = media_type(doc, *root);
 		if (!strncmp(type, TYPE_SCHEMA1, strlen(TYPE_SCHEMA1))) {
-			errno = ENOTSUP;
+			errno = 0;
 			return error_set("manifest '%s': schema 1 manifests "
 					 "are not supported", name);
 		}
@@ -518,7 +520,7 @@ resolve_manifest(struct registry *reg, struct document *doc,
 			return 0;
 		if (strcmp(type, TYPE_OCI_INDEX) &&
 		    strcmp(type, TYPE_DOCKER_LIST)) {
-			errno = ENOTSUP;
+			errno = 0;
 			return error_set("manifest '%s': unsupported media "
 					 "type '%s'", name, type);
 		}
@@ -526,11 +528,13 @@ resolve_manifest(struct registry *reg, struct document *doc,
 			return -1;
 		json_free(*root);
 		free(doc->body);
+		doc->body = NULL;
 		*root = NULL;
 		want = name = digest;
 	}
-	errno = ELOOP;
-	return error_set("manifest '%s': indexes nested too deeply", name);
+	errno = 0;
+	return error_set("manifest '%s': image indexes nested too deeply "
+			 "(more than 4 levels)", name);
 }
 
 /* Print progress: one line per layer, or a changing one on a terminal. */
@@ -562,6 +566,14 @@ seconds_since(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
+/* Report a failed layer: its reason says it all, errno adds nothing. */
+static int
+layer_failed(const struct layer *l, const char *digest)
+{
+	errno = 0;
+	return error_set("layer %.19s: %s", digest, l->error);
+}
+
 /* Apply a blob already in the cache: its digest is checked again. */
 static int
 apply_cached(struct build *b, int rootfd, int blobfd, const char *type,
@@ -582,11 +594,11 @@ apply_cached(struct build *b, int rootfd, int blobfd, const char *type,
 		goto fail;
 	}
 	if (layer_end(&l, digest) < 0)
-		return error_set("layer %.19s: %s", digest, l.error);
+		return layer_failed(&l, digest);
 	return 0;
 fail:
 	layer_abort(&l);
-	return error_set("layer %.19s: %s", digest, l.error);
+	return layer_failed(&l, digest);
 }
 
 /*
@@ -634,10 +646,10 @@ download_layer(struct registry *reg, struct build *b, int rootfd,
 	(void)close(cachefd);
 	if (rc < 0) {
 		layer_abort(&l);
-		return error_set("layer %.19s: %s", digest, l.error);
+		return layer_failed(&l, digest);
 	}
 	if (layer_end(&l, digest) < 0)
-		return error_set("layer %.19s: %s", digest, l.error);
+		return layer_failed(&l, digest);
 	progress(reg->options, digest, l.in, seconds_since(&start),
 		 "pulled", 1);
 	snprintf(cached, sizeof(cached), "blobs/sha256/%s", digest + 7);
@@ -712,7 +724,7 @@ fetch_config(struct registry *reg, struct build *b, const struct json *m)
 	hex_digest(sum, got);
 	fd = -1;
 	if (strcmp(got, digest)) {
-		errno = EBADMSG;
+		errno = 0;
 		rc = error_set("config %.19s: digest mismatch: got %s",
 			       digest, got);
 	} else {
@@ -802,8 +814,10 @@ open_registry(struct registry *reg, const char *name,
 
 	memset(reg, 0, sizeof(*reg));
 	reg->options = o;
-	if (reference_parse(&reg->ref, name) < 0)
+	if (reference_parse(&reg->ref, name) < 0) {
+		errno = 0;
 		return error_set("invalid reference format '%s'", name);
+	}
 	host = reference_host(&reg->ref);
 	insecure = getenv("BOCKER_INSECURE_REGISTRIES");
 	plain = o->insecure || (insecure != NULL &&
@@ -811,8 +825,10 @@ open_registry(struct registry *reg, const char *name,
 	snprintf(reg->base, sizeof(reg->base), "%s://%s/v2/%s",
 		 plain ? "http" : "https", host, reg->ref.path);
 	find_credentials(reg);
-	if (http_client_init(&reg->http, o->ca_file) < 0)
+	if (http_client_init(&reg->http, o->ca_file) < 0) {
+		errno = 0;
 		return error_set("TLS set-up: %s", reg->http.error);
+	}
 	return 0;
 }
 
