@@ -87,8 +87,8 @@ fail(struct inflate *z, const char *why)
 }
 
 /*
- * Fills the tables for CRC-32 (RFC 1952 8), four bytes at a time:
- * table[k][n] is the CRC of byte n followed by k zero bytes.
+ * Fills the tables that compute CRC-32 (RFC 1952 8) four bytes at a
+ * time. table[k][n] is the CRC of byte n followed by k zero bytes.
  */
 static void
 crc_init(uint32_t table[4][256])
@@ -168,7 +168,7 @@ refill(struct inflate *z)
 	}
 }
 
-/* Returns whether n bits are at hand; if not, all input has been used. */
+/* Returns whether n bits are in the buffer. If not, all input is used. */
 static int
 need_bits(struct inflate *z, unsigned n)
 {
@@ -242,8 +242,8 @@ build_code(struct inflate_huffman *h, const unsigned char *lens, unsigned n)
 
 	/*
 	 * DEFLATE sends a code from its most significant bit, but the bit
-	 * buffer returns bits least significant first: index fast[] by the
-	 * reversed code, once for every value of the bits after it.
+	 * buffer returns bits least significant first. So fast[] is indexed
+	 * by the reversed code, once for every value of the bits after it.
 	 */
 	memset(h->fast, 0, sizeof(h->fast));
 	for (sym = 0; sym < n; sym++) {
@@ -265,7 +265,7 @@ build_code(struct inflate_huffman *h, const unsigned char *lens, unsigned n)
 
 /*
  * Decodes a code longer than the fast table, one bit at a time through
- * the canonical code: first is the first code of length n, and index is
+ * the canonical code. first is the first code of length n, and index is
  * the place of its symbol in symbol[].
  */
 static int
@@ -375,7 +375,7 @@ copy_match(struct inflate *z, unsigned dist, unsigned len)
 	return 0;
 }
 
-/* Ends a block: the final one leads to the gzip trailer or the end. */
+/* Ends a block. After the final one come the gzip trailer or the end. */
 static int
 end_block(struct inflate *z)
 {
@@ -607,7 +607,10 @@ read_table_header(struct inflate *z)
 	return 1;
 }
 
-/* Reads the code length code into dist, which is free until the end. */
+/*
+ * Reads the code length code. Its table goes into dist, which is unused
+ * until the distance code of this block is built.
+ */
 static int
 read_code_lengths(struct inflate *z)
 {
@@ -631,9 +634,9 @@ read_code_lengths(struct inflate *z)
 /*
  * Builds the literal/length and distance codes of a dynamic block. Both
  * must be complete, except for what RFC 1951 3.2.7 allows: one distance
- * code of one bit, or none at all for a block of literals. Like zlib, we
- * accept a lone literal/length code of one bit too, which can only be
- * end-of-block.
+ * code of one bit, or none at all for a block of literals. A lone
+ * literal/length code of one bit, which can only be end-of-block, passes
+ * too, as it does in zlib's inftrees.c.
  */
 static int
 build_dynamic(struct inflate *z)
@@ -657,7 +660,7 @@ build_dynamic(struct inflate *z)
 	return 1;
 }
 
-/* Reads the code lengths, which may repeat across both codes (3.2.7). */
+/* Reads the code lengths, whose repeats may span both codes (3.2.7). */
 static int
 read_lengths(struct inflate *z)
 {
@@ -824,49 +827,55 @@ read_gzip_trailer(struct inflate *z)
 	return 1;
 }
 
+/* Fails again with the error that ended decoding. */
+static int
+stay_failed(struct inflate *z)
+{
+	errno = z->saved_errno;
+	return -1;
+}
+
+static int
+check_done(struct inflate *z)
+{
+	if (z->bit_count > 0 || z->avail_in > 0)
+		return fail(z, "trailing garbage");
+	return 0;
+}
+
+/*
+ * The step for each mode. A step returns 1 when it has moved on to
+ * another mode, 0 when it needs more input, and -1 on error.
+ */
+static int (*const steps[])(struct inflate *) = {
+	[MODE_HEADER] = read_gzip_header,
+	[MODE_EXTRA_LEN] = read_gzip_header,
+	[MODE_EXTRA] = read_gzip_header,
+	[MODE_NAME] = read_gzip_header,
+	[MODE_COMMENT] = read_gzip_header,
+	[MODE_HCRC] = read_gzip_header,
+	[MODE_BLOCK] = read_block_header,
+	[MODE_STORED_LEN] = read_stored_length,
+	[MODE_STORED] = copy_stored,
+	[MODE_TABLE] = read_table_header,
+	[MODE_CODE_LENS] = read_code_lengths,
+	[MODE_LENS] = read_lengths,
+	[MODE_CODES] = decode_codes,
+	[MODE_TRAILER] = read_gzip_trailer,
+	[MODE_DONE] = check_done,
+	[MODE_ERROR] = stay_failed,
+};
+
 /* Runs the steps until one needs more input (0) or fails (-1). */
 static int
 run(struct inflate *z)
 {
 	int r;
 
-	for (;;) {
-		switch (z->mode) {
-		case MODE_BLOCK:
-			r = read_block_header(z);
-			break;
-		case MODE_STORED_LEN:
-			r = read_stored_length(z);
-			break;
-		case MODE_STORED:
-			r = copy_stored(z);
-			break;
-		case MODE_TABLE:
-			r = read_table_header(z);
-			break;
-		case MODE_CODE_LENS:
-			r = read_code_lengths(z);
-			break;
-		case MODE_LENS:
-			r = read_lengths(z);
-			break;
-		case MODE_CODES:
-			r = decode_codes(z);
-			break;
-		case MODE_TRAILER:
-			r = read_gzip_trailer(z);
-			break;
-		case MODE_DONE:
-			if (z->bit_count > 0 || z->avail_in > 0)
-				return fail(z, "trailing garbage");
-			return 0;
-		default:
-			r = read_gzip_header(z);
-			break;
-		}
-		if (r <= 0)
-			return r;
-	}
+	do
+		r = steps[z->mode](z);
+	while (r > 0);
+	return r;
 }
 
 /* Returns whether the input so far ends a gzip member or raw stream. */
@@ -883,10 +892,8 @@ static int
 feed(struct inflate *z, int format, const unsigned char *in, size_t len,
     inflate_output *out, void *ctx)
 {
-	if (z->mode == MODE_ERROR) {
-		errno = z->saved_errno;
-		return -1;
-	}
+	if (z->mode == MODE_ERROR)
+		return stay_failed(z);
 	if (z->format == FORMAT_NONE) {
 		z->format = format;
 		if (format == FORMAT_GZIP)
@@ -934,10 +941,8 @@ inflate_raw(struct inflate *z, const unsigned char *in, size_t len,
 int
 inflate_finish(struct inflate *z)
 {
-	if (z->mode == MODE_ERROR) {
-		errno = z->saved_errno;
-		return -1;
-	}
+	if (z->mode == MODE_ERROR)
+		return stay_failed(z);
 	if (z->format != FORMAT_NONE && at_end(z))
 		return 0;
 	return fail(z, z->total_in == 0 ? "empty input" : "truncated");

@@ -506,9 +506,11 @@ resolve_manifest(struct registry *reg, struct document *doc,
 		if (fetch_manifest(reg, name, want, doc) < 0)
 			return -1;
 		*root = json_parse(doc->body, doc->len, &err);
-		if (*root == NULL && (errno = 0) == 0)
+		if (*root == NULL) {
+			errno = 0;
 			return error_set("manifest '%s': %s at byte %zu", name,
 					 err.reason, err.offset);
+		}
 		type = media_type(doc, *root);
 		if (!strncmp(type, TYPE_SCHEMA1, strlen(TYPE_SCHEMA1))) {
 			errno = 0;
