@@ -543,6 +543,7 @@ static int
 cmd_info(struct store *s, int argc, char **argv)
 {
 	struct network n;
+	char mnt[1024];
 
 	(void)argv;
 	if (argc != 1)
@@ -552,6 +553,9 @@ cmd_info(struct store *s, int argc, char **argv)
 	printf("Root: %s\n", s->root);
 	printf("Storage Driver: %s\n", store_driver_name(s));
 	printf("Cgroup Version: %s\n", cgroup_version());
+	/* On a hybrid host the controllers stay on v1 beside this mount. */
+	if (cgroup_unified_mount(mnt, sizeof(mnt)) == 0)
+		printf("Cgroup2 Mount: %s\n", mnt);
 	printf("Bridge: %s\n", n.bridge);
 	printf("Subnet: %s\n", n.subnet_text);
 	return 0;

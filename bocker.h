@@ -109,6 +109,7 @@ struct cgroup {
 
 int cgroup_open(struct cgroup *cg, const char *id);
 const char *cgroup_version(void);
+int cgroup_unified_mount(char *mnt, size_t size);
 int cgroup_create(struct cgroup *cg, const struct limits *l);
 int cgroup_attach(struct cgroup *cg, pid_t pid);
 int cgroup_destroy(struct cgroup *cg);

@@ -207,7 +207,10 @@ cgroup_open(struct cgroup *cg, const char *id)
 	return 0;
 }
 
-/* "1", "2" or "hybrid": which versions hold this host's controllers. */
+/*
+ * Which versions hold this host's cpu, memory and pids controllers: "1",
+ * "2", or "hybrid" when some are on each.
+ */
 const char *
 cgroup_version(void)
 {
@@ -221,6 +224,13 @@ cgroup_version(void)
 	if (cg.v1)
 		return "1";
 	return "none";
+}
+
+/* Where the unified (v2) hierarchy is mounted, if it is. */
+int
+cgroup_unified_mount(char *mnt, size_t size)
+{
+	return find_mount(NULL, mnt, size);
 }
 
 static int
