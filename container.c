@@ -484,6 +484,7 @@ start_child(struct run *r, int *status)
 	ssize_t n;
 
 	if (make_root(r) < 0 || describe(r) < 0 ||
+	    network_bridge(&r->net) < 0 ||
 	    network_veth(&r->net, r->id, r->pid) < 0 ||
 	    record_state(r, r->dirfd, "running", 0) < 0)
 		return -1;
@@ -632,8 +633,7 @@ prepare(struct run *r)
 	if (r->dirfd < 0)
 		return error_set("open '%s'", path);
 	root_paths(r);
-	if (network_lease(&r->net, r->store) < 0 ||
-	    network_bridge(&r->net) < 0)
+	if (network_lease(&r->net, r->store) < 0)
 		return -1;
 	if (cgroup_open(&r->cg, r->id) < 0 ||
 	    cgroup_create(&r->cg, &r->limits) < 0)
