@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -194,6 +195,57 @@ environment(struct run *r, const char *home)
 }
 
 /*
+ * The capabilities a container keeps: Docker's default set (moby,
+ * oci/caps/defaults.go). Everything else, CAP_SYS_ADMIN and
+ * CAP_NET_ADMIN among them, leaves the bounding set, so no later exec,
+ * setuid binary or file capability can bring it back (capabilities(7)).
+ */
+static const int kept_caps[] = {
+	CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD,
+	CAP_NET_RAW, CAP_SETGID, CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP,
+	CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL, CAP_AUDIT_WRITE,
+};
+
+static int
+drop_capabilities(void)
+{
+	struct __user_cap_header_struct header;
+	struct __user_cap_data_struct data[2];
+	uint64_t keep;
+	size_t i;
+	int cap;
+	int rc;
+
+	keep = 0;
+	for (i = 0; i < sizeof(kept_caps) / sizeof(kept_caps[0]); i++)
+		keep |= 1ull << kept_caps[i];
+	/* EINVAL past the kernel's last capability ends the loop. */
+	for (cap = 0; cap < 64; cap++) {
+		if (keep & (1ull << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break;
+			return error_set("drop capability %d", cap);
+		}
+	}
+	trace(0, "prctl(PR_CAPBSET_DROP, ...) # bounding set %#llx",
+	      (unsigned long long)keep);
+	memset(&header, 0, sizeof(header));
+	memset(data, 0, sizeof(data));
+	header.version = _LINUX_CAPABILITY_VERSION_3;
+	for (i = 0; i < 2; i++)
+		data[i].effective = data[i].permitted = data[i].inheritable =
+			(uint32_t)(keep >> (32 * i));
+	rc = syscall(SYS_capset, &header, data);
+	trace(rc, "capset({_LINUX_CAPABILITY_VERSION_3}, {%#llx})",
+	      (unsigned long long)keep);
+	if (rc < 0)
+		return error_set("capset");
+	return 0;
+}
+
+/*
  * Become the image's user in its working directory, the last steps
  * before the command: names are looked up in the container's own files,
  * and the working directory is created if missing, as Docker does.
@@ -221,6 +273,8 @@ become_user(struct run *r)
 		if (rc < 0)
 			return error_set("chdir '%s'", r->config.workdir);
 	}
+	if (drop_capabilities() < 0)
+		return -1;
 	if (uid == 0 && gid == 0)
 		return 0;
 	rc = setgroups(1, &gid);

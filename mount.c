@@ -115,6 +115,55 @@ mount_dev(const char *root)
 	return 0;
 }
 
+/*
+ * The paths of /proc and /sys that Docker hides (masked: /dev/null or an
+ * empty read-only tmpfs on top) or makes read-only, because they reach
+ * the host's kernel: its memory (kcore), its keys, a reboot trigger.
+ */
+static const char *const masked[] = {
+	"proc/acpi", "proc/asound", "proc/interrupts", "proc/kcore",
+	"proc/keys", "proc/latency_stats", "proc/sched_debug", "proc/scsi",
+	"proc/timer_list", "proc/timer_stats", "sys/firmware",
+	"sys/devices/virtual/powercap",
+};
+
+static const char *const read_only[] = {
+	"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+};
+
+/* Hide or freeze the paths above; those this kernel lacks are skipped. */
+static int
+mask_paths(const char *root)
+{
+	char path[4200];
+	char null[4200];
+	struct stat st;
+	size_t i;
+
+	snprintf(null, sizeof(null), "%s/dev/null", root);
+	for (i = 0; i < sizeof(masked) / sizeof(masked[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, masked[i]);
+		if (lstat(path, &st) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode) ? do_mount("tmpfs", path, "tmpfs",
+						   MS_RDONLY, NULL)
+					: do_mount(null, path, NULL, MS_BIND,
+						   NULL))
+			return -1;
+	}
+	for (i = 0; i < sizeof(read_only) / sizeof(read_only[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, read_only[i]);
+		if (lstat(path, &st) < 0)
+			continue;
+		/* A bind mount takes MS_RDONLY only on a remount. */
+		if (do_mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0 ||
+		    do_mount(path, path, NULL, MS_BIND | MS_REMOUNT |
+			     MS_RDONLY | MS_REC, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Mount the container's root at root, from the image by the driver. */
 static int
 mount_root(const struct rootfs *r)
@@ -206,7 +255,7 @@ rootfs_enter(const struct rootfs *r)
 	    do_mount("sysfs", path, "sysfs", MS_RDONLY | MS_NOSUID |
 		     MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -1;
-	if (mount_dev(r->root) < 0)
+	if (mount_dev(r->root) < 0 || mask_paths(r->root) < 0)
 		return -1;
 	if (pivot(r->root) < 0)
 		return -1;

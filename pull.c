@@ -568,7 +568,7 @@ seconds_since(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-/* Report a failed layer: its reason says it all, errno adds nothing. */
+/* Report a failed layer with its reason alone: errno would repeat it. */
 static int
 layer_failed(const struct layer *l, const char *digest)
 {

@@ -206,6 +206,26 @@ case_run_dev()
 	[ "$RC" -ne 0 ] || fail_cmd "/sys is writable"
 }
 
+# A shell command that lists, on one line, the descriptors a background
+# child of the container's shell inherits from it.
+FD_PROBE='sleep 2 & sleep 0.3; ls /proc/$!/fd | tr "\n" " "'
+
+case_run_hardening()
+{
+	need_image || return
+	bk_run run "$IMG" grep CapBnd /proc/self/status
+	printf '%s\n' "$OUT" | grep -q 'CapBnd:[[:space:]]*00000000a80425fb$' ||
+		fail_cmd "bounding set is not Docker's default a80425fb"
+	bk_run run "$IMG" sh -c 'echo 1 > /proc/sys/kernel/panic'
+	[ "$RC" -ne 0 ] || fail_cmd "/proc/sys is writable"
+	bk_run run "$IMG" sh -c 'wc -c < /proc/keys'
+	[ "$OUT" = 0 ] || fail_cmd "/proc/keys is not masked"
+	bk_run run "$IMG" ip link set lo down
+	[ "$RC" -ne 0 ] || fail_cmd "CAP_NET_ADMIN was not dropped"
+	bk_run run "$IMG" sh -c "$FD_PROBE"
+	[ "$OUT" = "0 1 2 " ] || fail_cmd "descriptors beyond 0, 1, 2 leak"
+}
+
 # ------------------------------------------------------------ exit status
 
 # expect_error WANT_RC REGEX: check that the last command exited WANT_RC
@@ -360,6 +380,11 @@ case_exec()
 	[ "$RC" -eq 4 ] || fail_cmd "exit status $RC, expected 4"
 	bk_run exec "$id" no-such-program
 	[ "$RC" -eq 127 ] || fail_cmd "exit status $RC, expected 127"
+	bk_run exec "$id" sh -c "$FD_PROBE"
+	[ "$OUT" = "0 1 2 " ] || fail_cmd "exec leaks descriptors beyond 0, 1, 2"
+	bk_run exec "$id" grep CapBnd /proc/self/status
+	printf '%s\n' "$OUT" | grep -q 'CapBnd:[[:space:]]*00000000a80425fb$' ||
+		fail_cmd "exec keeps more than Docker's default capabilities"
 	[ "$(ps_status "$id")" = running ] || fail "ps does not say running"
 	cg_kill_container "$id" ||
 		fail "no process in the container's cgroups to kill"
@@ -854,6 +879,7 @@ run_case "run hostname is id" case_run_hostname
 run_case "run eth0 address" case_run_eth0
 run_case "run ping gateway" case_run_ping
 run_case "run dev and sys" case_run_dev
+run_case "run masks and capabilities" case_run_hardening
 run_case "exit status passed" case_exit_status
 run_case "exit 127 not found" case_exit_not_found
 run_case "exit 126 not executable" case_exit_not_executable
