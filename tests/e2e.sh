@@ -226,6 +226,44 @@ case_run_hardening()
 	[ "$OUT" = "0 1 2 " ] || fail_cmd "descriptors beyond 0, 1, 2 leak"
 }
 
+# An image may plant symlinks where bocker writes the container's /etc
+# files; bocker must replace them, never write through them to the host.
+case_run_etc_symlinks()
+{
+	local planted=$WORK/planted decoy=$WORK/decoy img before after
+
+	need_image || return
+	cp -a "$ROOTFS" "$planted" || {
+		fail "cannot copy the root filesystem"
+		return
+	}
+	printf 'host file\n' > "$decoy"
+	before=$(stat -c '%i %s %Y' "$decoy")
+	rm -f "$planted/etc/resolv.conf" "$planted/etc/hosts" \
+		"$planted/etc/hostname"
+	ln -s "$decoy" "$planted/etc/resolv.conf"
+	ln -s "../../../../../../../..$decoy" "$planted/etc/hosts"
+	ln -s /proc/self/root/etc/passwd "$planted/etc/hostname"
+	bk_run init "$planted"
+	img=$(created_id "$OUT")
+	rm -rf "$planted"
+	[ -n "$img" ] || {
+		fail_cmd "init of the planted image failed"
+		return
+	}
+	bk_run run "$img" sh -c \
+		'for f in resolv.conf hosts hostname; do
+			[ -f /etc/$f ] && [ ! -L /etc/$f ] || echo "link $f"
+		done; grep -c root /etc/passwd'
+	[ "$RC" -eq 0 ] || fail_cmd "run of the planted image failed"
+	printf '%s\n' "$OUT" | grep -q '^link' &&
+		fail_cmd "an /etc file is still a symlink"
+	after=$(stat -c '%i %s %Y' "$decoy")
+	[ "$before" = "$after" ] && [ "$(cat "$decoy")" = "host file" ] ||
+		fail "the host file behind the symlink changed"
+	bk rm "$img" > /dev/null 2>&1
+}
+
 # ------------------------------------------------------------ exit status
 
 # expect_error WANT_RC REGEX: check that the last command exited WANT_RC
@@ -880,6 +918,7 @@ run_case "run eth0 address" case_run_eth0
 run_case "run ping gateway" case_run_ping
 run_case "run dev and sys" case_run_dev
 run_case "run masks and capabilities" case_run_hardening
+run_case "run replaces etc symlinks" case_run_etc_symlinks
 run_case "exit status passed" case_exit_status
 run_case "exit 127 not found" case_exit_not_found
 run_case "exit 126 not executable" case_exit_not_executable
