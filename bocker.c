@@ -7,12 +7,16 @@
  * exit code (125 for bocker's own failures, 126 and 127 when the
  * container's command cannot be run or found, else the container's).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -31,17 +35,36 @@ static const char usage_text[] =
 	"  init <directory>               make an image from a directory\n"
 	"  images                         list images\n"
 	"  ps                             list containers\n"
-	"  run <image> [<command> [<arg>...]]\n"
+	"  run [<option>...] <image> [<command> [<arg>...]]\n"
 	"                                 run a command in a new container\n"
+	"      -d, --detach               run in the background, print the "
+	"id\n"
+	"      --name <name>              name the container\n"
+	"      -e, --env <name>[=<value>] set a variable; --env-file <file>\n"
+	"      -v, --volume /host:/path[:ro]   bind a host directory or file\n"
+	"      --tmpfs /path              mount an empty tmpfs\n"
+	"      -w, --workdir /path        -u, --user <user>[:<group>]\n"
+	"      -h, --hostname <name>      --entrypoint <program>\n"
+	"      -m, --memory <size>[k|m|g] --cpu-shares <n>  --cpus <n>\n"
+	"      --pids-limit <n>           --read-only  --rm\n"
+	"      --network bridge|none|host\n"
 	"  exec <container> <command> [<arg>...]\n"
 	"                                 run a command in a running "
 	"container\n"
-	"  logs <container>               print a container's output\n"
+	"  logs [-f] [--tail <n>] <container>\n"
+	"                                 print a container's output\n"
+	"  stop [-t <seconds>] <container>...\n"
+	"                                 SIGTERM, then SIGKILL\n"
+	"  kill [-s <signal>] <container>...\n"
+	"                                 send a signal (SIGKILL)\n"
+	"  wait <container>...            wait for the end, print the exit "
+	"code\n"
 	"  commit <container> <image>     make an image of a container\n"
-	"  rm <id>...                     remove containers or images\n"
+	"  rm [-f] <id>...                remove containers or images\n"
 	"  cleanup                        remove what killed runs left\n"
 	"  info                           show the store and network "
 	"settings\n"
+	"  version                        show bocker's version\n"
 	"  help                           show this text\n"
 	"\n"
 	"Environment: BOCKER_ROOT, BOCKER_TRACE, BOCKER_CPU_SHARE,\n"
@@ -305,17 +328,336 @@ cmd_ps(struct store *s, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The value of option `name` at argv[*i]: "--name value", "--name=value"
+ * or, for a short option, "-n value". NULL when argv[*i] is another
+ * option; a missing value is reported and gives "".
+ */
+static const char *
+option_value(int argc, char **argv, int *i, const char *name,
+	     const char *short_name)
+{
+	const char *arg = argv[*i];
+	size_t len = strlen(name);
+
+	if (!strncmp(arg, name, len) && arg[len] == '=')
+		return arg + len + 1;
+	if (strcmp(arg, name) && (short_name == NULL || strcmp(arg, short_name)))
+		return NULL;
+	if (*i + 1 >= argc) {
+		report(0, "option '%s' needs a value", arg);
+		return "";
+	}
+	return argv[++*i];
+}
+
+/* A size with an optional b, k, m or g suffix (binary units), as -m. */
+static long long
+parse_size(const char *text)
+{
+	long long n;
+	char *end;
+
+	errno = 0;
+	n = strtoll(text, &end, 10);
+	if (errno != 0 || end == text || n <= 0)
+		return -1;
+	switch (*end == '\0' ? 'b' : *end | 0x20) {
+	case 'b':
+		break;
+	case 'k':
+		n <<= 10;
+		break;
+	case 'm':
+		n <<= 20;
+		break;
+	case 'g':
+		n <<= 30;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0' && strcmp(end + 1, "b") &&
+	    strcmp(end + 1, "B"))
+		return -1;
+	return n;
+}
+
+static long
+parse_count(const char *text, long min, long max)
+{
+	long n;
+	char *end;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || n < min || n > max)
+		return -1;
+	return n;
+}
+
+/* Add "NAME=value", or "NAME" with the value from bocker's environment. */
+static int
+add_env(struct run_options *o, const char *spec)
+{
+	char **grown;
+	const char *value;
+	char *entry;
+
+	if (*spec == '\0' || *spec == '=') {
+		report(0, "invalid environment variable '%s'", spec);
+		return -1;
+	}
+	if (strchr(spec, '=') != NULL) {
+		entry = strdup(spec);
+	} else {
+		value = getenv(spec);
+		if (value == NULL)
+			return 0;	/* Docker drops an unset NAME */
+		entry = malloc(strlen(spec) + strlen(value) + 2);
+		if (entry != NULL)
+			sprintf(entry, "%s=%s", spec, value);
+	}
+	grown = realloc(o->env, (o->nenv + 2) * sizeof(*grown));
+	if (entry == NULL || grown == NULL) {
+		free(entry);
+		report(ENOMEM, "environment");
+		return -1;
+	}
+	o->env = grown;
+	o->env[o->nenv++] = entry;
+	o->env[o->nenv] = NULL;
+	return 0;
+}
+
+/* Read an --env-file: NAME=value lines; blank lines and # comments. */
+static int
+add_env_file(struct run_options *o, const char *path)
+{
+	char line[8192];
+	FILE *f;
+	int rc;
+
+	f = fopen(path, "re");
+	if (f == NULL) {
+		report(errno, "open env file '%s'", path);
+		return -1;
+	}
+	rc = 0;
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\r\n")] = '\0';
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		rc = add_env(o, line);
+	}
+	(void)fclose(f);
+	return rc;
+}
+
+static struct mount_spec *
+add_mount(struct run_options *o)
+{
+	struct mount_spec *grown;
+
+	grown = realloc(o->mounts, (o->nmounts + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return NULL;
+	o->mounts = grown;
+	memset(&grown[o->nmounts], 0, sizeof(*grown));
+	return &grown[o->nmounts++];
+}
+
+/* -v HOST:CONTAINER[:ro|:rw]; a missing HOST directory is created. */
+static int
+add_volume(struct run_options *o, const char *spec)
+{
+	struct mount_spec *m = NULL;
+	char copy[8192];
+	char *target;
+	char *mode;
+
+	snprintf(copy, sizeof(copy), "%s", spec);
+	target = strchr(copy, ':');
+	if (target != NULL)
+		*target++ = '\0';
+	mode = target ? strchr(target, ':') : NULL;
+	if (mode != NULL)
+		*mode++ = '\0';
+	if (target == NULL || copy[0] != '/' || target[0] != '/' ||
+	    strlen(copy) >= sizeof(m->source) ||
+	    strlen(target) >= sizeof(m->target) ||
+	    (mode != NULL && strcmp(mode, "ro") && strcmp(mode, "rw"))) {
+		report(0, "invalid volume '%s' (expected /host/path:/path"
+		       "[:ro]; named volumes are not supported)", spec);
+		return -1;
+	}
+	if (make_path(copy) < 0) {
+		report(errno, "create volume directory '%s'", copy);
+		return -1;
+	}
+	m = add_mount(o);
+	if (m == NULL)
+		return -1;
+	snprintf(m->source, sizeof(m->source), "%.4095s", copy);
+	snprintf(m->target, sizeof(m->target), "%.4095s", target);
+	m->read_only = mode != NULL && !strcmp(mode, "ro");
+	return 0;
+}
+
+static int
+add_tmpfs(struct run_options *o, const char *target)
+{
+	struct mount_spec *m;
+
+	if (target[0] != '/') {
+		report(0, "invalid tmpfs path '%s' (must be absolute)", target);
+		return -1;
+	}
+	m = add_mount(o);
+	if (m == NULL)
+		return -1;
+	snprintf(m->target, sizeof(m->target), "%.*s", (int)strcspn(target,
+		 ":"), target);
+	return 0;
+}
+
+/* Boolean short options, alone or clustered as in "-dit". */
+static int
+short_flags(struct run_options *o, const char *arg, int *interactive)
+{
+	const char *p;
+
+	for (p = arg + 1; *p; p++) {
+		if (*p == 'd')
+			o->detach = 1;
+		else if (*p == 'i')
+			*interactive = 1;
+		else if (*p == 't') {
+			report(0, "option -t: pseudo-terminals are not "
+			       "supported yet");
+			return -1;
+		} else
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * One option of `run` at argv[*i]: 0 when taken, -1 after reporting a
+ * bad value, 1 when it is no option of run's.
+ */
+static int
+run_option(struct run_options *o, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	const char *v;
+	double cpus;
+	int interactive;
+
+	if (!strcmp(arg, "--detach"))
+		return o->detach = 1, 0;
+	if (!strcmp(arg, "--rm"))
+		return o->remove = 1, 0;
+	if (!strcmp(arg, "--read-only"))
+		return o->read_only = 1, 0;
+	if (!strcmp(arg, "--interactive"))
+		return 0;
+	if (arg[1] != '-' && strspn(arg + 1, "dit") == strlen(arg + 1))
+		return short_flags(o, arg, &interactive);
+	if ((v = option_value(argc, argv, i, "--name", NULL)) != NULL) {
+		o->name = v;
+		return *v && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
+				    "KLMNOPQRSTUVWXYZ0123456789_.-") ==
+			strlen(v) && isalnum((unsigned char)v[0]) ? 0 :
+			(report(0, "invalid container name '%s'", v), -1);
+	}
+	if ((v = option_value(argc, argv, i, "--env", "-e")) != NULL)
+		return add_env(o, v);
+	if ((v = option_value(argc, argv, i, "--env-file", NULL)) != NULL)
+		return add_env_file(o, v);
+	if ((v = option_value(argc, argv, i, "--volume", "-v")) != NULL)
+		return add_volume(o, v);
+	if ((v = option_value(argc, argv, i, "--tmpfs", NULL)) != NULL)
+		return add_tmpfs(o, v);
+	if ((v = option_value(argc, argv, i, "--workdir", "-w")) != NULL)
+		return o->workdir = v, *v == '/' ? 0 :
+			(report(0, "invalid workdir '%s' (must be absolute)",
+				v), -1);
+	if ((v = option_value(argc, argv, i, "--user", "-u")) != NULL)
+		return o->user = v, 0;
+	if ((v = option_value(argc, argv, i, "--hostname", "-h")) != NULL)
+		return o->hostname = v, *v && strlen(v) < 64 ? 0 :
+			(report(0, "invalid hostname '%s'", v), -1);
+	if ((v = option_value(argc, argv, i, "--entrypoint", NULL)) != NULL)
+		return o->entrypoint = v, 0;
+	if ((v = option_value(argc, argv, i, "--memory", "-m")) != NULL) {
+		o->memory_bytes = parse_size(v);
+		return o->memory_bytes >= (6 << 20) ? 0 :
+			(report(0, "invalid memory limit '%s' (at least 6m)",
+				v), -1);
+	}
+	if ((v = option_value(argc, argv, i, "--cpu-shares", "-c")) != NULL) {
+		o->cpu_shares = parse_count(v, 2, 262144);
+		return o->cpu_shares > 0 ? 0 :
+			(report(0, "invalid cpu shares '%s' (2 to 262144)", v),
+			 -1);
+	}
+	if ((v = option_value(argc, argv, i, "--pids-limit", NULL)) != NULL) {
+		o->pids = parse_count(v, 1, 1L << 22);
+		return o->pids > 0 ? 0 :
+			(report(0, "invalid pids limit '%s'", v), -1);
+	}
+	if ((v = option_value(argc, argv, i, "--cpus", NULL)) != NULL) {
+		cpus = strtod(v, NULL);
+		o->cpu_quota_us = (long)(cpus * 100000);
+		return cpus >= 0.01 && cpus <= 1024 ? 0 :
+			(report(0, "invalid number of cpus '%s'", v), -1);
+	}
+	if ((v = option_value(argc, argv, i, "--network", "--net")) != NULL) {
+		if (!strcmp(v, "bridge") || !strcmp(v, "default"))
+			o->network = NETWORK_BRIDGE;
+		else if (!strcmp(v, "none"))
+			o->network = NETWORK_NONE;
+		else if (!strcmp(v, "host"))
+			o->network = NETWORK_HOST;
+		else
+			return report(0, "invalid network '%s' (bridge, none "
+				      "or host)", v), -1;
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * run [<option>...] <image> [<command> [<arg>...]]: options end at the
+ * image name, and everything after it goes to the container unchanged.
+ */
 static int
 cmd_run(struct store *s, int argc, char **argv)
 {
+	struct run_options o;
 	char image[ID_LEN + 1];
 	int status;
+	int rc;
+	int i;
 
-	if (argc < 2)
+	memset(&o, 0, sizeof(o));
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0';
+	     i++) {
+		rc = run_option(&o, argc, argv, &i);
+		if (rc < 0)
+			return EXIT_ENGINE;
+		if (rc > 0) {
+			report(0, "unknown option '%s' (see 'bocker help')",
+			       argv[i]);
+			return EXIT_ENGINE;
+		}
+	}
+	if (i >= argc)
 		return usage_error("missing image");
-	if (find_image(s, argv[1], image) < 0)
+	if (find_image(s, argv[i], image) < 0)
 		return EXIT_ENGINE;
-	if (container_run(s, image, argv + 2, &status) < 0) {
+	if (container_run(s, image, argv + i + 1, &o, &status) < 0) {
 		(void)fail();
 		return status;
 	}
@@ -344,18 +686,79 @@ cmd_exec(struct store *s, int argc, char **argv)
 	return status;
 }
 
+/* Where the last n lines of the open file fd begin. */
+static off_t
+tail_offset(int fd, long n)
+{
+	char buf[4096];
+	off_t end;
+	off_t at;
+	ssize_t got;
+	long lines;
+
+	end = lseek(fd, 0, SEEK_END);
+	if (n == 0)
+		return end;
+	lines = 0;
+	for (at = end; at > 0;) {
+		got = at < (off_t)sizeof(buf) ? at : (off_t)sizeof(buf);
+		at -= got;
+		if (pread(fd, buf, got, at) != got)
+			return 0;
+		while (got-- > 0) {
+			/* The newline ending the last line does not count. */
+			if (buf[got] == '\n' && at + got != end - 1 &&
+			    ++lines == n)
+				return at + got + 1;
+		}
+	}
+	return 0;
+}
+
+/* Copy fd from its offset to the end onto stdout. */
+static void
+copy_out(int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (fwrite(buf, 1, n, stdout) != (size_t)n)
+			break;
+	fflush(stdout);
+}
+
+/*
+ * logs [-f] [--tail <n>] <container>: what it wrote to stdout and
+ * stderr; -f follows the log until the container stops.
+ */
 static int
 cmd_logs(struct store *s, int argc, char **argv)
 {
+	struct timespec pause = { 0, 100 * 1000 * 1000 };
 	char id[ID_LEN + 1];
 	char path[ID_LEN + 32];
-	char buf[65536];
-	ssize_t n;
+	const char *v;
+	int follow;
+	long tail;
 	int fd;
+	int i;
 
-	if (argc != 2)
+	follow = 0;
+	tail = -1;
+	for (i = 1; i < argc - 1; i++) {
+		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
+			follow = 1;
+		else if ((v = option_value(argc, argv, &i, "--tail", "-n")))
+			tail = strcmp(v, "all") ? parse_count(v, 0, 1L << 30)
+						: -1;
+		else
+			return report(0, "unknown option '%s' of logs",
+				      argv[i]), EXIT_ENGINE;
+	}
+	if (i != argc - 1)
 		return usage_error("expected one container");
-	if (find_container(s, argv[1], id) < 0)
+	if (find_container(s, argv[i], id) < 0)
 		return EXIT_ENGINE;
 	snprintf(path, sizeof(path), "containers/%s/log", id);
 	fd = openat(s->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -363,10 +766,199 @@ cmd_logs(struct store *s, int argc, char **argv)
 		error_set("open '%s'", path);
 		return fail();
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (fwrite(buf, 1, n, stdout) != (size_t)n)
-			break;
+	if (tail >= 0)
+		(void)lseek(fd, tail_offset(fd, tail), SEEK_SET);
+	copy_out(fd);
+	/* One more read after it stopped catches its last words. */
+	while (follow && container_running(s, id)) {
+		(void)nanosleep(&pause, NULL);
+		copy_out(fd);
+	}
+	if (follow)
+		copy_out(fd);
 	(void)close(fd);
+	return 0;
+}
+
+/* A signal by number or name, with or without "SIG": 9, KILL, SIGKILL. */
+static int
+parse_signal(const char *text)
+{
+	static const struct {
+		const char *name;
+		int number;
+	} names[] = {
+		{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+		{ "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+		{ "TERM", SIGTERM }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+		{ "WINCH", SIGWINCH }, { "ALRM", SIGALRM },
+	};
+	size_t i;
+
+	if (!strncasecmp(text, "SIG", 3))
+		text += 3;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(text, names[i].name))
+			return names[i].number;
+	return (int)parse_count(text, 1, 64);
+}
+
+/* Send sig to the running container id's first process. */
+static int
+signal_container(struct store *s, const char *ref, const char *id, int sig)
+{
+	pid_t pid;
+	int rc;
+
+	if (!container_running(s, id)) {
+		report(0, "container '%s' is not running", ref);
+		return -1;
+	}
+	pid = container_pid(s, id);
+	rc = pid > 0 ? kill(pid, sig) : -1;
+	trace(rc, "kill(%d, %d)", (int)pid, sig);
+	if (rc < 0) {
+		report(errno, "signal container '%s'", ref);
+		return -1;
+	}
+	return 0;
+}
+
+/* kill [-s <signal>] <container>...: SIGKILL unless told otherwise. */
+static int
+cmd_kill(struct store *s, int argc, char **argv)
+{
+	char id[ID_LEN + 1];
+	int status;
+	int sig;
+	int i;
+
+	sig = SIGKILL;
+	i = 1;
+	if (i + 1 < argc && (!strcmp(argv[i], "-s") ||
+			     !strcmp(argv[i], "--signal"))) {
+		sig = parse_signal(argv[i + 1]);
+		if (sig <= 0)
+			return usage_error("invalid signal");
+		i += 2;
+	}
+	if (i >= argc)
+		return usage_error("expected a container");
+	for (status = 0; i < argc; i++) {
+		if (find_container(s, argv[i], id) < 0 ||
+		    signal_container(s, argv[i], id, sig) < 0)
+			status = EXIT_ENGINE;
+		else
+			printf("%s\n", argv[i]);
+	}
+	return status;
+}
+
+/* SIGTERM, up to grace seconds, then SIGKILL; 0 once it stopped. */
+static int
+stop_container(struct store *s, const char *id, long grace)
+{
+	pid_t pid;
+	int rc;
+
+	if (!container_running(s, id))
+		return 0;
+	pid = container_pid(s, id);
+	rc = kill(pid, SIGTERM);
+	trace(rc, "kill(%d, SIGTERM)", (int)pid);
+	if (container_wait(s, id, grace * 1000) == 0)
+		return 0;
+	rc = kill(pid, SIGKILL);
+	trace(rc, "kill(%d, SIGKILL)", (int)pid);
+	return container_wait(s, id, 10000);
+}
+
+/*
+ * stop [-t <seconds>] <container>...: SIGTERM, then SIGKILL after the
+ * grace period (10 s), as docker stop does. A container that runs its
+ * command as PID 1 without a SIGTERM handler ignores SIGTERM, which is
+ * why the SIGKILL is needed.
+ */
+static int
+cmd_stop(struct store *s, int argc, char **argv)
+{
+	char id[ID_LEN + 1];
+	long grace;
+	int status;
+	int i;
+
+	grace = 10;
+	i = 1;
+	if (i + 1 < argc && (!strcmp(argv[i], "-t") ||
+			     !strcmp(argv[i], "--time"))) {
+		grace = parse_count(argv[i + 1], 0, 86400);
+		if (grace < 0 && strcmp(argv[i + 1], "0"))
+			return usage_error("invalid grace period");
+		grace = grace < 0 ? 0 : grace;
+		i += 2;
+	}
+	if (i >= argc)
+		return usage_error("expected a container");
+	for (status = 0; i < argc; i++) {
+		if (find_container(s, argv[i], id) < 0) {
+			status = EXIT_ENGINE;
+			continue;
+		}
+		if (stop_container(s, id, grace) < 0) {
+			report(errno, "stop container '%s'", argv[i]);
+			status = EXIT_ENGINE;
+			continue;
+		}
+		printf("%s\n", argv[i]);
+	}
+	return status;
+}
+
+/* The exit code in a container's state file, or -1. */
+static int
+exit_code(struct store *s, const char *id)
+{
+	char state[256];
+	char *p;
+
+	if (store_read(s, "containers", id, "state", state,
+		       sizeof(state)) < 0)
+		return -1;
+	p = strstr(state, "status=exited");
+	if (p == NULL || (p = strstr(state, "exit=")) == NULL)
+		return -1;
+	return atoi(p + 5);
+}
+
+/* wait <container>...: block until each stops, print its exit code. */
+static int
+cmd_wait(struct store *s, int argc, char **argv)
+{
+	char id[ID_LEN + 1];
+	int status;
+	int i;
+
+	if (argc < 2)
+		return usage_error("expected a container");
+	for (status = 0, i = 1; i < argc; i++) {
+		if (find_container(s, argv[i], id) < 0 ||
+		    container_wait(s, id, -1) < 0) {
+			status = EXIT_ENGINE;
+			continue;
+		}
+		printf("%d\n", exit_code(s, id));
+		fflush(stdout);
+	}
+	return status;
+}
+
+static int
+cmd_version(struct store *s, int argc, char **argv)
+{
+	(void)s;
+	(void)argc;
+	(void)argv;
+	printf("bocker version %s (musl libc, BearSSL 0.6)\n", BOCKER_VERSION);
 	return 0;
 }
 
@@ -387,14 +979,21 @@ cmd_commit(struct store *s, int argc, char **argv)
 }
 
 static int
-remove_container(struct store *s, const char *ref, const char *id)
+remove_container(struct store *s, const char *ref, const char *id,
+		 int force)
 {
 	struct cgroup cg;
+	char name[300];
 
+	if (force && container_running(s, id) && stop_container(s, id, 0) < 0)
+		return report(errno, "stop container '%s'", ref), -1;
 	if (container_running(s, id)) {
-		report(0, "cannot remove running container '%s'", ref);
+		report(0, "cannot remove running container '%s' (stop it "
+		       "first, or use rm -f)", ref);
 		return -1;
 	}
+	if (store_read(s, "containers", id, "name", name, sizeof(name)) == 0)
+		store_release_name(s, name, id);
 	if (cgroup_open(&cg, id) == 0)
 		(void)cgroup_destroy(&cg);
 	if (store_remove(s, "containers", id) < 0)
@@ -422,14 +1021,17 @@ cmd_rm(struct store *s, int argc, char **argv)
 {
 	char id[ID_LEN + 1];
 	int status;
+	int force;
 	int i;
 
-	if (argc < 2)
+	force = argc > 1 && (!strcmp(argv[1], "-f") ||
+			     !strcmp(argv[1], "--force"));
+	if (argc < 2 + force)
 		return usage_error("expected at least one id");
 	status = 0;
-	for (i = 1; i < argc; i++) {
+	for (i = 1 + force; i < argc; i++) {
 		if (store_resolve(s, "containers", argv[i], id) == 0) {
-			if (remove_container(s, argv[i], id) < 0)
+			if (remove_container(s, argv[i], id, force) < 0)
 				status = EXIT_ENGINE;
 			else
 				printf("%s\n", argv[i]);
@@ -585,8 +1187,12 @@ static const struct command {
 	{ "logs", cmd_logs, 1 },
 	{ "commit", cmd_commit, 1 },
 	{ "rm", cmd_rm, 1 },
+	{ "stop", cmd_stop, 1 },
+	{ "kill", cmd_kill, 1 },
+	{ "wait", cmd_wait, 1 },
 	{ "cleanup", cmd_cleanup, 1 },
 	{ "info", cmd_info, 1 },
+	{ "version", cmd_version, 0 },
 	{ "help", cmd_help, 0 },
 };
 

@@ -18,6 +18,8 @@
 #define EXIT_CANNOT_RUN	126	/* the command was found but cannot run */
 #define EXIT_NOT_FOUND	127	/* the command was not found */
 
+#define BOCKER_VERSION	"0.1"
+
 #define ID_LEN		64	/* hex digits in a full id */
 #define SHORT_ID_LEN	12	/* hex digits shown by images and ps */
 
@@ -86,6 +88,8 @@ int store_read(struct store *s, const char *kind, const char *id,
 int store_write_atomic(int dirfd, const char *file, const char *data);
 int store_resolve(struct store *s, const char *kind, const char *ref,
 		  char *id);
+int store_name_stale(struct store *s, const char *name);
+void store_release_name(struct store *s, const char *name, const char *id);
 
 /* cgroup.c */
 #define CGROUP_PATH_MAX 4096
@@ -94,6 +98,7 @@ struct limits {
 	long cpu_shares;	/* relative weight, 2..262144 */
 	long long memory_bytes;
 	long pids;
+	long cpu_quota_us;	/* CPU time per 100 ms period; 0: no limit */
 };
 
 struct cgroup {
@@ -145,15 +150,26 @@ int network_lease(struct network *n, struct store *s);
 void network_release(struct network *n);
 int network_bridge(struct network *n);
 int network_veth(struct network *n, const char *id, pid_t pid);
+int network_loopback(void);
 int network_inside(struct network *n);
 const char *network_address(const struct network *n);
 
 /* mount.c */
+/* A -v (bind) or --tmpfs mount of `run`. */
+struct mount_spec {
+	char source[4096];	/* host path; "" for a tmpfs */
+	char target[4096];	/* absolute path in the container */
+	int read_only;
+};
+
 struct rootfs {
 	char root[4096];	/* where the container's root is mounted */
 	char lower[4096];	/* overlay only: the image's tree */
 	char upper[4096];	/* overlay only: the container's changes */
 	char work[4096];	/* overlay only: its work directory */
+	const struct mount_spec *mounts;	/* -v and --tmpfs */
+	size_t nmounts;
+	int read_only;				/* --read-only */
 	char hostname_file[80];
 	char hosts[512];
 	char resolv[4096];
@@ -162,9 +178,34 @@ struct rootfs {
 int rootfs_enter(const struct rootfs *r);
 
 /* container.c */
+enum network_mode { NETWORK_BRIDGE, NETWORK_NONE, NETWORK_HOST };
+
+/* The flags of `run`; zero values mean "the image's or the default". */
+struct run_options {
+	const char *name;
+	const char *hostname;
+	const char *workdir;
+	const char *user;
+	const char *entrypoint;
+	char **env;		/* extra "NAME=value" strings */
+	size_t nenv;
+	struct mount_spec *mounts;
+	size_t nmounts;
+	long long memory_bytes;
+	long cpu_shares;
+	long pids;
+	long cpu_quota_us;	/* per 100 ms period, from --cpus */
+	enum network_mode network;
+	int detach;
+	int remove;		/* --rm */
+	int read_only;
+};
+
 int container_run(struct store *s, const char *image, char **argv,
-		  int *status);
+		  const struct run_options *o, int *status);
 int container_running(struct store *s, const char *id);
+pid_t container_pid(struct store *s, const char *id);
+int container_wait(struct store *s, const char *id, int timeout_ms);
 int container_exec(struct store *s, const char *id, char **argv,
 		   int *status);
 

@@ -267,6 +267,25 @@ v2_enable(const char *dir)
 			   "ignoring", parent);
 }
 
+/*
+ * --cpus: a quota of CPU time per 100 ms period, cpu.max "quota period"
+ * on v2, cpu.cfs_period_us and cpu.cfs_quota_us on v1.
+ */
+static int
+cpu_quota(const char *dir, int v2, const struct limits *l)
+{
+	char value[64];
+
+	if (v2) {
+		snprintf(value, sizeof(value), "%ld 100000", l->cpu_quota_us);
+		return write_value(dir, "cpu.max", value);
+	}
+	if (write_value(dir, "cpu.cfs_period_us", "100000") < 0)
+		return -1;
+	snprintf(value, sizeof(value), "%ld", l->cpu_quota_us);
+	return write_value(dir, "cpu.cfs_quota_us", value);
+}
+
 /* Create the container's cgroups and set the limits. */
 int
 cgroup_create(struct cgroup *cg, const struct limits *l)
@@ -295,6 +314,8 @@ cgroup_create(struct cgroup *cg, const struct limits *l)
 				 v2 ? weight : l->cpu_shares);
 			if (write_value(d, v2 ? "cpu.weight" : "cpu.shares",
 					value) < 0)
+				return -1;
+			if (l->cpu_quota_us > 0 && cpu_quota(d, v2, l) < 0)
 				return -1;
 		}
 		if (c & 2) {

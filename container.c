@@ -48,8 +48,10 @@ struct failure {
 
 struct run {
 	struct store *store;
+	const struct run_options *options;
 	char id[ID_LEN + 1];
 	char image[ID_LEN + 1];
+	char hostname[64];
 	char **argv;		/* the command, after the image's defaults */
 	char **envp;		/* built inside, once the user is known */
 	struct image_config config;
@@ -168,7 +170,7 @@ static int
 environment(struct run *r, const char *home)
 {
 	static char path[] = "PATH=" DEFAULT_PATH;
-	static char hostname[9 + SHORT_ID_LEN + 1];
+	static char hostname[9 + 64];
 	static char home_var[4096 + 5];
 	char **image = r->config.env;
 	size_t n;
@@ -182,8 +184,7 @@ environment(struct run *r, const char *home)
 		return error_set("build the environment");
 	for (i = 0; i < n; i++)
 		r->envp[i] = image[i];
-	snprintf(hostname, sizeof(hostname), "HOSTNAME=%.*s", SHORT_ID_LEN,
-		 r->id);
+	snprintf(hostname, sizeof(hostname), "HOSTNAME=%s", r->hostname);
 	snprintf(home_var, sizeof(home_var), "HOME=%s", home);
 	if (!has_variable(image, "PATH"))
 		r->envp[n++] = path;
@@ -319,10 +320,12 @@ child_main(void *arg)
 		error_set("unshare(CLONE_NEWCGROUP)");
 		child_fail(r->report[1], 0);
 	}
-	if (network_inside(&r->net) < 0)
+	if ((r->options->network == NETWORK_BRIDGE &&
+	     network_inside(&r->net) < 0) ||
+	    (r->options->network == NETWORK_NONE && network_loopback() < 0))
 		child_fail(r->report[1], 0);
-	rc = sethostname(r->id, SHORT_ID_LEN);
-	trace(rc, "sethostname(\"%.*s\")", SHORT_ID_LEN, r->id);
+	rc = sethostname(r->hostname, strlen(r->hostname));
+	trace(rc, "sethostname(\"%s\")", r->hostname);
 	if (rc < 0) {
 		error_set("sethostname");
 		child_fail(r->report[1], 0);
@@ -349,12 +352,13 @@ etc_files(struct run *r)
 	struct rootfs *fs = &r->rootfs;
 	ssize_t n;
 
-	snprintf(fs->hostname_file, sizeof(fs->hostname_file), "%.*s\n",
-		 SHORT_ID_LEN, r->id);
+	snprintf(fs->hostname_file, sizeof(fs->hostname_file), "%s\n",
+		 r->hostname);
 	snprintf(fs->hosts, sizeof(fs->hosts),
 		 "127.0.0.1\tlocalhost\n"
 		 "::1\tlocalhost ip6-localhost ip6-loopback\n"
-		 "%s\t%.*s\n", network_address(&r->net), SHORT_ID_LEN, r->id);
+		 "%s\t%s\n", r->net.address ? network_address(&r->net) :
+		 "127.0.1.1", r->hostname);
 	/* The host's resolver settings, never a hard-coded resolver. */
 	n = file_read(AT_FDCWD, "/etc/resolv.conf", fs->resolv,
 		      sizeof(fs->resolv));
@@ -398,6 +402,24 @@ limits(struct limits *l)
 	return 0;
 }
 
+/* The flags of run override the environment's limits. */
+static int
+run_limits(struct run *r)
+{
+	const struct run_options *o = r->options;
+
+	if (limits(&r->limits) < 0)
+		return -1;
+	if (o->memory_bytes > 0)
+		r->limits.memory_bytes = o->memory_bytes;
+	if (o->cpu_shares > 0)
+		r->limits.cpu_shares = o->cpu_shares;
+	if (o->pids > 0)
+		r->limits.pids = o->pids;
+	r->limits.cpu_quota_us = o->cpu_quota_us;
+	return 0;
+}
+
 /* Write the files that describe the container, in tmp/<id>. */
 static int
 describe(struct run *r)
@@ -407,14 +429,20 @@ describe(struct run *r)
 	size_t len;
 	int i;
 
+	/* ps shows the command joined by spaces, cut to fit the buffer. */
 	len = 0;
-	for (i = 0; r->argv[i] != NULL; i++)
-		len += snprintf(command + len, sizeof(command) - len, "%s%s",
-				i ? " " : "", r->argv[i]) ;
-	if (len >= sizeof(command))
-		command[sizeof(command) - 1] = '\0';
-	strcat(command, "\n");
+	command[0] = '\0';
+	for (i = 0; r->argv[i] != NULL && len < sizeof(command) - 2; i++)
+		len += snprintf(command + len, sizeof(command) - 1 - len,
+				"%s%s", i ? " " : "", r->argv[i]);
+	if (len > sizeof(command) - 2)
+		len = sizeof(command) - 2;
+	command[len] = '\n';
+	command[len + 1] = '\0';
 	snprintf(created, sizeof(created), "%lld\n", now_ns());
+	if (r->options->name != NULL &&
+	    file_write(r->dirfd, "name", r->options->name, O_CREAT | O_EXCL) < 0)
+		return -1;
 	if (file_write(r->dirfd, "image", r->image, O_CREAT | O_EXCL) < 0 ||
 	    file_write(r->dirfd, "command", command, O_CREAT | O_EXCL) < 0 ||
 	    file_write(r->dirfd, "created", created, O_CREAT | O_EXCL) < 0)
@@ -438,6 +466,9 @@ root_paths(struct run *r)
 	const char *root = r->store->root;
 
 	snprintf(fs->root, sizeof(fs->root), "%s/tmp/%s/rootfs", root, r->id);
+	fs->mounts = r->options->mounts;
+	fs->nmounts = r->options->nmounts;
+	fs->read_only = r->options->read_only;
 	if (r->store->driver != DRIVER_OVERLAY)
 		return;
 	snprintf(fs->lower, sizeof(fs->lower), "%s/images/%s/rootfs", root,
@@ -508,7 +539,10 @@ clone_child(struct run *r)
 	if (stack == NULL)
 		return error_set("allocate a stack");
 	flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-		CLONE_NEWNET | SIGCHLD;
+		SIGCHLD;
+	/* --network host shares bocker's own network namespace. */
+	if (r->options->network != NETWORK_HOST)
+		flags |= CLONE_NEWNET;
 	r->pid = clone(child_main, stack + STACK_SIZE, flags, r);
 	trace(r->pid, "clone(CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWUTS|"
 	      "CLONE_NEWIPC|CLONE_NEWNET|SIGCHLD)");
@@ -537,10 +571,13 @@ start_child(struct run *r, int *status)
 	struct failure f;
 	ssize_t n;
 
-	if (make_root(r) < 0 || describe(r) < 0 ||
-	    network_bridge(&r->net) < 0 ||
-	    network_veth(&r->net, r->id, r->pid) < 0 ||
-	    record_state(r, r->dirfd, "running", 0) < 0)
+	if (make_root(r) < 0 || describe(r) < 0)
+		return -1;
+	if (r->options->network == NETWORK_BRIDGE &&
+	    (network_bridge(&r->net) < 0 ||
+	     network_veth(&r->net, r->id, r->pid) < 0))
+		return -1;
+	if (record_state(r, r->dirfd, "running", 0) < 0)
 		return -1;
 	/* A child that failed has closed its end already, so the write
 	 * fails with EPIPE and the report read below gives the reason. */
@@ -641,11 +678,13 @@ release(struct run *r)
 }
 
 static void
-run_init(struct run *r, struct store *s, char **argv)
+run_init(struct run *r, struct store *s, const struct run_options *o)
 {
+	static const struct run_options defaults;
+
 	memset(r, 0, sizeof(*r));
 	r->store = s;
-	r->argv = argv;
+	r->options = o ? o : &defaults;
 	r->tmplock = r->runlock = r->dirfd = r->logfd = -1;
 	r->sync[0] = r->sync[1] = r->report[0] = r->report[1] = -1;
 	r->out[0] = r->out[1] = r->err[0] = r->err[1] = -1;
@@ -670,16 +709,112 @@ load_config(struct run *r)
 	return rc;
 }
 
+/* Replace "NAME=..." in the image's Env, or add it. */
+static int
+set_env(struct image_config *c, const char *entry)
+{
+	size_t name_len;
+	char **grown;
+	char *copy;
+	size_t n;
+
+	name_len = strcspn(entry, "=");
+	copy = strdup(entry);
+	if (copy == NULL)
+		return -1;
+	for (n = 0; c->env != NULL && c->env[n] != NULL; n++) {
+		if (!strncmp(c->env[n], entry, name_len + 1)) {
+			free(c->env[n]);
+			c->env[n] = copy;
+			return 0;
+		}
+	}
+	grown = realloc(c->env, (n + 2) * sizeof(*grown));
+	if (grown == NULL) {
+		free(copy);
+		return -1;
+	}
+	grown[n] = copy;
+	grown[n + 1] = NULL;
+	c->env = grown;
+	return 0;
+}
+
+/* The flags of run override the image's configuration, as in Docker. */
+static int
+apply_options(struct run *r)
+{
+	const struct run_options *o = r->options;
+	struct image_config *c = &r->config;
+	size_t i;
+
+	if (o->entrypoint != NULL) {
+		config_free_vector(c->entrypoint);
+		c->entrypoint = NULL;
+		/* --entrypoint "" clears it; so does it clear Cmd. */
+		if (*o->entrypoint != '\0') {
+			c->entrypoint = calloc(2, sizeof(char *));
+			if (c->entrypoint == NULL ||
+			    (c->entrypoint[0] = strdup(o->entrypoint)) == NULL)
+				return error_set("--entrypoint");
+		}
+		config_free_vector(c->cmd);
+		c->cmd = NULL;
+	}
+	if (o->user != NULL)
+		snprintf(c->user, sizeof(c->user), "%s", o->user);
+	if (o->workdir != NULL)
+		snprintf(c->workdir, sizeof(c->workdir), "%s", o->workdir);
+	for (i = 0; i < o->nenv; i++)
+		if (set_env(c, o->env[i]) < 0)
+			return error_set("environment");
+	return 0;
+}
+
+/*
+ * Claim the container's --name: names/<name> is a symlink to its id,
+ * made with one symlink(2), so two runs cannot both take a name.
+ */
+static int
+claim_name(struct run *r)
+{
+	char path[300];
+	int rc;
+
+	if (r->options->name == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "names/%s", r->options->name);
+	rc = symlinkat(r->id, r->store->rootfd, path);
+	trace(rc, "symlinkat(\"%s\", \"%s\")", r->id, path);
+	if (rc == 0)
+		return 0;
+	if (errno == EEXIST && store_name_stale(r->store, r->options->name))
+		return claim_name(r);
+	if (errno == EEXIST) {
+		errno = 0;
+		return error_set("the container name '%s' is already in use",
+				 r->options->name);
+	}
+	return error_set("claim the name '%s'", r->options->name);
+}
+
 /* Everything the container needs before its first process exists. */
 static int
 prepare(struct run *r)
 {
 	char path[ID_LEN + 8];
 
-	if (limits(&r->limits) < 0 || network_config(&r->net) < 0)
+	if (run_limits(r) < 0 || network_config(&r->net) < 0)
 		return -1;
 	r->tmplock = store_tmp_create(r->store, r->id);
 	if (r->tmplock < 0)
+		return -1;
+	snprintf(r->hostname, sizeof(r->hostname), "%.*s", SHORT_ID_LEN,
+		 r->id);
+	if (r->options->hostname != NULL)
+		snprintf(r->hostname, sizeof(r->hostname), "%s",
+			 r->options->hostname);
+	if (claim_name(r) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "tmp/%s", r->id);
 	r->dirfd = openat(r->store->rootfd, path, O_RDONLY | O_DIRECTORY |
@@ -687,7 +822,8 @@ prepare(struct run *r)
 	if (r->dirfd < 0)
 		return error_set("open '%s'", path);
 	root_paths(r);
-	if (network_lease(&r->net, r->store) < 0)
+	if (r->options->network == NETWORK_BRIDGE &&
+	    network_lease(&r->net, r->store) < 0)
 		return -1;
 	if (cgroup_open(&r->cg, r->id) < 0 ||
 	    cgroup_create(&r->cg, &r->limits) < 0)
@@ -696,22 +832,98 @@ prepare(struct run *r)
 	return open_pipes(r);
 }
 
-/*
- * Run argv in a new container from image: the `run` command. Returns 0
- * with *status set to the container's exit status, or -1 when the
- * container could not start, with *status 125, 126 or 127.
- */
-int
-container_run(struct store *s, const char *image, char **argv, int *status)
+/* What a detached run's monitor tells the command it was started by. */
+struct started {
+	int status;		/* 0, or the exit code of the failure */
+	int err;		/* errno of the failure */
+	char step[256];		/* error_context() of the failure */
+	char id[ID_LEN + 1];	/* the container, when it started */
+};
+
+/* Tell a detached run's parent, if any, how the start went. */
+static void
+notify(int fd, const char *id, int status)
+{
+	struct started msg;
+
+	if (fd < 0)
+		return;
+	memset(&msg, 0, sizeof(msg));
+	msg.status = status;
+	msg.err = errno;
+	snprintf(msg.step, sizeof(msg.step), "%s", error_context());
+	snprintf(msg.id, sizeof(msg.id), "%s", id);
+	(void)write(fd, &msg, sizeof(msg));
+	(void)close(fd);
+}
+
+/* Undo a start that failed: the child, cgroups, name, tmp/<id>. */
+static void
+abandon(struct run *r)
+{
+	char step[512];
+	int saved;
+
+	/* Clean-up failures must not replace the reason for the abandon. */
+	saved = errno;
+	snprintf(step, sizeof(step), "%s", error_context());
+	if (r->pid > 0) {
+		(void)kill(r->pid, SIGKILL);
+		(void)reap(r->pid);
+	}
+	if (r->cg.ndirs > 0)
+		(void)cgroup_destroy(&r->cg);
+	store_release_name(r->store, r->options->name, r->id);
+	release(r);
+	if (r->tmplock >= 0)
+		(void)store_destroy_tmp(r->store, r->id, r->tmplock);
+	errno = saved;
+	(void)error_set("%s", step);
+}
+
+/* From a started container to its end: output, exit status, clean-up. */
+static int
+supervise(struct run *r, int notify_fd, int *status)
 {
 	struct sigaction sa;
+	int rc;
+
+	rc = store_publish(r->store, r->id, "containers", r->tmplock);
+	r->tmplock = -1;
+	notify(notify_fd, r->id, rc < 0 ? EXIT_ENGINE : 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	forward_to = r->pid;
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+	pump_output(r);
+	*status = reap(r->pid);
+	forward_to = 0;
+	(void)cgroup_destroy(&r->cg);
+	if (rc == 0)
+		(void)record_state(r, r->dirfd, "exited", *status);
+	release(r);
+	if (rc == 0 && r->options->remove) {
+		store_release_name(r->store, r->options->name, r->id);
+		(void)store_remove(r->store, "containers", r->id);
+	}
+	return rc;
+}
+
+static int
+run_container(struct store *s, const char *image, char **argv,
+	      const struct run_options *o, int notify_fd, int *status)
+{
 	struct run r;
 	int rc;
 
-	run_init(&r, s, NULL);
+	run_init(&r, s, o);
 	*status = EXIT_ENGINE;
 	memcpy(r.image, image, ID_LEN + 1);
 	rc = load_config(&r);
+	if (rc == 0)
+		rc = apply_options(&r);
 	if (rc == 0 && (r.argv = config_argv(&r.config, argv)) == NULL) {
 		errno = 0;	/* the message says it all */
 		rc = error_set("missing command (the image has no default "
@@ -723,41 +935,78 @@ container_run(struct store *s, const char *image, char **argv, int *status)
 		rc = clone_child(&r);
 	if (rc == 0)
 		rc = start_child(&r, status);
-	if (rc < 0)
-		goto fail;
-	rc = store_publish(s, r.id, "containers", r.tmplock);
-	r.tmplock = -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = forward;
-	forward_to = r.pid;
-	(void)sigaction(SIGINT, &sa, NULL);
-	(void)sigaction(SIGTERM, &sa, NULL);
-	(void)sigaction(SIGHUP, &sa, NULL);
-	pump_output(&r);
-	*status = reap(r.pid);
-	forward_to = 0;
-	(void)cgroup_destroy(&r.cg);
-	if (rc == 0)
-		(void)record_state(&r, r.dirfd, "exited", *status);
-	release(&r);
+	if (rc < 0) {
+		abandon(&r);
+		notify(notify_fd, "", *status);
+	} else {
+		rc = supervise(&r, notify_fd, status);
+	}
 	free(r.argv);
 	config_free(&r.config);
 	return rc;
-fail:
-	if (r.pid > 0) {
-		(void)kill(r.pid, SIGKILL);
-		(void)reap(r.pid);
+}
+
+/*
+ * Start the container under a monitor process of its own, which stays
+ * to collect its output and exit status, and return once it is running
+ * (docker run -d). The container's id goes to standard output.
+ */
+static int
+run_detached(struct store *s, const char *image, char **argv,
+	     const struct run_options *o, int *status)
+{
+	struct started msg;
+	int pipefd[2];
+	pid_t pid;
+	int null;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return error_set("pipe");
+	fflush(stdout);
+	pid = fork();
+	trace(pid, "fork() # monitor of a detached container");
+	if (pid < 0)
+		return error_set("fork");
+	if (pid == 0) {
+		(void)close(pipefd[0]);
+		(void)setsid();
+		null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		(void)dup2(null, STDIN_FILENO);
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+		(void)run_container(s, image, argv, o, pipefd[1], status);
+		_exit(*status);
 	}
-	rc = errno;
-	if (r.cg.ndirs > 0)
-		(void)cgroup_destroy(&r.cg);
-	release(&r);
-	if (r.tmplock >= 0)
-		(void)store_destroy_tmp(s, r.id, r.tmplock);
-	free(r.argv);
-	config_free(&r.config);
-	errno = rc;
-	return -1;
+	(void)close(pipefd[1]);
+	if (read(pipefd[0], &msg, sizeof(msg)) != sizeof(msg)) {
+		(void)close(pipefd[0]);
+		*status = EXIT_ENGINE;
+		errno = EPROTO;
+		return error_set("start the container's monitor");
+	}
+	(void)close(pipefd[0]);
+	*status = msg.status;
+	if (msg.status != 0) {
+		errno = msg.err;
+		return error_set("%s", msg.step);
+	}
+	printf("%s\n", msg.id);
+	return 0;
+}
+
+/*
+ * Run argv in a new container from image: the `run` command. Returns 0
+ * with *status set to the container's exit status (0 once a detached
+ * one started), or -1 when it could not start, with *status 125, 126
+ * or 127.
+ */
+int
+container_run(struct store *s, const char *image, char **argv,
+	      const struct run_options *o, int *status)
+{
+	if (o->detach)
+		return run_detached(s, image, argv, o, status);
+	return run_container(s, image, argv, o, -1, status);
 }
 
 /* Is the container running? Its bocker holds containers/<id>/lock. */
@@ -771,8 +1020,8 @@ container_running(struct store *s, const char *id)
 }
 
 /* The pid recorded in the container's state file. */
-static pid_t
-recorded_pid(struct store *s, const char *id)
+pid_t
+container_pid(struct store *s, const char *id)
 {
 	char state[256];
 	char *p;
@@ -865,13 +1114,14 @@ container_exec(struct store *s, const char *id, char **argv, int *status)
 	pid_t pid;
 	int rc;
 
-	run_init(&r, s, argv);
+	run_init(&r, s, NULL);
+	r.argv = argv;
 	*status = EXIT_ENGINE;
 	memcpy(r.id, id, ID_LEN + 1);
 	if (store_read(s, "containers", id, "image", r.image,
 		       sizeof(r.image)) < 0 || load_config(&r) < 0)
 		return -1;
-	pid = recorded_pid(s, id);
+	pid = container_pid(s, id);
 	if (pid <= 0)
 		return -1;
 	rc = prctl(PR_SET_DUMPABLE, 0);
@@ -899,4 +1149,36 @@ container_exec(struct store *s, const char *id, char **argv, int *status)
 	}
 	*status = reap(r.pid);
 	return 0;
+}
+
+/*
+ * Wait until the container is not running, at most timeout_ms (or for
+ * ever when negative): its bocker gives up the lock when it has reaped
+ * the container and removed its cgroups. Returns 0 once it is stopped.
+ */
+int
+container_wait(struct store *s, const char *id, int timeout_ms)
+{
+	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	char path[ID_LEN + 32];
+	int fd;
+	int rc;
+
+	if (timeout_ms < 0) {
+		snprintf(path, sizeof(path), "containers/%s/lock", id);
+		fd = openat(s->rootfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOENT ? 0 : -1;
+		rc = flock(fd, LOCK_SH);
+		trace(rc, "flock(%d<%s>, LOCK_SH)", fd, path);
+		(void)close(fd);
+		return rc;
+	}
+	for (; timeout_ms > 0; timeout_ms -= 20) {
+		if (!container_running(s, id))
+			return 0;
+		(void)nanosleep(&pause, NULL);
+	}
+	errno = ETIMEDOUT;
+	return container_running(s, id) ? -1 : 0;
 }

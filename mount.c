@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -164,6 +165,117 @@ mask_paths(const char *root)
 	return 0;
 }
 
+/*
+ * Open path inside the container's root as if that root were "/":
+ * openat2(2) with RESOLVE_IN_ROOT keeps every symlink and ".." of the
+ * image within it, so a volume cannot be mounted onto a host path.
+ */
+static int
+open_in_root(int rootfd, const char *path, int flags)
+{
+	struct open_how how;
+
+	memset(&how, 0, sizeof(how));
+	how.flags = flags | O_CLOEXEC;
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	return syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/*
+ * Create the mount point target inside the root, one component at a
+ * time, each directory made below a parent opened inside the root (a
+ * file last, when a file is to be bound onto it). Returns an O_PATH
+ * descriptor of it.
+ */
+static int
+make_target(int rootfd, const char *target, int file)
+{
+	char path[4096];
+	const char *name;
+	char *slash;
+	int parent;
+
+	snprintf(path, sizeof(path), "%s", target + strspn(target, "/"));
+	if (path[0] == '\0' || strstr(path, "..") != NULL) {
+		errno = EINVAL;
+		return -1;
+	}
+	parent = open_in_root(rootfd, ".", O_PATH | O_DIRECTORY);
+	for (name = path; parent >= 0; name = slash + 1) {
+		slash = strchr(name, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		if (slash == NULL && file)
+			(void)close(openat(parent, name, O_CREAT | O_WRONLY |
+					   O_NOFOLLOW | O_CLOEXEC, 0644));
+		else
+			(void)mkdirat(parent, name, 0755);
+		(void)close(parent);
+		/* Whatever the image has there is resolved inside the root. */
+		parent = open_in_root(rootfd, path, O_PATH);
+		if (slash == NULL)
+			return parent;
+		*slash = '/';
+	}
+	return -1;
+}
+
+/*
+ * Mount the -v and --tmpfs mounts. The target is reached through
+ * /proc/self/fd/N of a descriptor opened inside the root, never through
+ * a path that the image's symlinks could redirect.
+ */
+static int
+mount_volumes(const struct rootfs *r)
+{
+	const struct mount_spec *m;
+	char fdpath[64];
+	struct stat st;
+	size_t i;
+	int rootfd;
+	int fd;
+	int rc;
+
+	rootfd = open(r->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return error_set("open '%s'", r->root);
+	rc = 0;
+	for (i = 0; rc == 0 && i < r->nmounts; i++) {
+		m = &r->mounts[i];
+		st.st_mode = S_IFDIR;
+		if (m->source[0] != '\0' && stat(m->source, &st) < 0) {
+			rc = error_set("volume '%s'", m->source);
+			break;
+		}
+		fd = make_target(rootfd, m->target, !S_ISDIR(st.st_mode));
+		if (fd < 0) {
+			rc = error_set("mount point '%s'", m->target);
+			break;
+		}
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", fd);
+		if (m->source[0] == '\0')
+			rc = do_mount("tmpfs", fdpath, "tmpfs", MS_NOSUID |
+				      MS_NODEV, "mode=1777");
+		else
+			rc = do_mount(m->source, fdpath, NULL, MS_BIND | MS_REC,
+				      NULL);
+		(void)close(fd);
+		if (rc == 0 && m->read_only) {
+			/* The new mount, reopened, takes MS_RDONLY. */
+			fd = open_in_root(rootfd, m->target, O_PATH);
+			snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d",
+				 fd);
+			rc = fd < 0 ? error_set("reopen '%s'", m->target) :
+			     do_mount(NULL, fdpath, NULL, MS_BIND | MS_REMOUNT |
+				      MS_RDONLY | MS_REC, NULL);
+			if (fd >= 0)
+				(void)close(fd);
+		}
+	}
+	(void)close(rootfd);
+	return rc;
+}
+
 /* Mount the container's root at root, from the image by the driver. */
 static int
 mount_root(const struct rootfs *r)
@@ -231,6 +343,14 @@ write_etc(const char *name, const char *content)
 	return rc;
 }
 
+/* --read-only: the root becomes read-only once bocker has written it. */
+static int
+read_only_root(void)
+{
+	return do_mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY,
+			NULL);
+}
+
 /*
  * Build the container's filesystem and enter it. The steps must come in
  * this order: mounts made before MS_PRIVATE would propagate to the host;
@@ -255,7 +375,8 @@ rootfs_enter(const struct rootfs *r)
 	    do_mount("sysfs", path, "sysfs", MS_RDONLY | MS_NOSUID |
 		     MS_NODEV | MS_NOEXEC, NULL) < 0)
 		return -1;
-	if (mount_dev(r->root) < 0 || mask_paths(r->root) < 0)
+	if (mount_dev(r->root) < 0 || mask_paths(r->root) < 0 ||
+	    mount_volumes(r) < 0)
 		return -1;
 	if (pivot(r->root) < 0)
 		return -1;
@@ -263,5 +384,5 @@ rootfs_enter(const struct rootfs *r)
 	    write_etc("hosts", r->hosts) < 0 ||
 	    write_etc("resolv.conf", r->resolv) < 0)
 		return -1;
-	return 0;
+	return r->read_only ? read_only_root() : 0;
 }

@@ -163,6 +163,18 @@ network_veth(struct network *n, const char *id, pid_t pid)
 				   mac);
 }
 
+/* Bring up loopback, all a container on --network none gets. */
+int
+network_loopback(void)
+{
+	int lo;
+
+	lo = netlink_ifindex("lo");
+	if (lo < 0)
+		return -1;
+	return netlink_link_up(lo);
+}
+
 /*
  * Inside the container's namespace: loopback and eth0 up, the address,
  * and the default route through the bridge.
@@ -170,11 +182,9 @@ network_veth(struct network *n, const char *id, pid_t pid)
 int
 network_inside(struct network *n)
 {
-	int lo;
 	int eth;
 
-	lo = netlink_ifindex("lo");
-	if (lo < 0 || netlink_link_up(lo) < 0)
+	if (network_loopback() < 0)
 		return -1;
 	eth = netlink_ifindex("eth0");
 	if (eth < 0)

@@ -8,6 +8,7 @@
  *	ROOT/containers/<id>/...	see container.c
  *	ROOT/tmp/<name>, <name>.lock	objects being built or removed
  *	ROOT/net/<address>		address leases, flocked while in use
+ *	ROOT/names/<name>		symlink to the id of a named container
  *
  * Every new object is built under tmp/ and appears with one rename(2);
  * every removal starts with a rename into tmp/. A tmp entry whose .lock is
@@ -28,7 +29,7 @@
 #include "bocker.h"
 
 static const char *const store_dirs[] = {
-	"images", "containers", "tmp", "net",
+	"images", "containers", "tmp", "net", "names",
 };
 
 /* renameat2(2), which musl 1.2.3 does not wrap. */
@@ -385,6 +386,64 @@ match_one(struct store *s, const char *id, void *arg)
 	return 0;
 }
 
+/* The container id that names/<name> points to, into id. */
+static int
+read_name(struct store *s, const char *name, char *id)
+{
+	char path[300];
+	ssize_t n;
+
+	if (strlen(name) > 255 || strchr(name, '/') != NULL) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "names/%s", name);
+	n = readlinkat(s->rootfd, path, id, ID_LEN + 1);
+	if (n != ID_LEN) {
+		errno = ENOENT;
+		return -1;
+	}
+	id[ID_LEN] = '\0';
+	return 0;
+}
+
+/*
+ * Remove names/<name> if its container is gone (neither published nor
+ * being built); return 1 when it did.
+ */
+int
+store_name_stale(struct store *s, const char *name)
+{
+	char id[ID_LEN + 1];
+	char path[ID_LEN + 32];
+	struct stat st;
+
+	if (read_name(s, name, id) < 0)
+		return 0;
+	snprintf(path, sizeof(path), "containers/%s", id);
+	if (fstatat(s->rootfd, path, &st, 0) == 0)
+		return 0;
+	snprintf(path, sizeof(path), "tmp/%s", id);
+	if (fstatat(s->rootfd, path, &st, 0) == 0)
+		return 0;
+	snprintf(path, sizeof(path), "names/%s", name);
+	return unlinkat(s->rootfd, path, 0) == 0;
+}
+
+/* Drop names/<name> if it still points at container id. */
+void
+store_release_name(struct store *s, const char *name, const char *id)
+{
+	char current[ID_LEN + 1];
+	char path[300];
+
+	if (name == NULL || name[0] == '\0' ||
+	    read_name(s, name, current) < 0 || strcmp(current, id))
+		return;
+	snprintf(path, sizeof(path), "names/%s", name);
+	(void)unlinkat(s->rootfd, path, 0);
+}
+
 /*
  * Find the one <kind> whose id starts with ref or, failing that, for
  * images, the newest image whose source is ref. errno is ENOENT when none
@@ -402,6 +461,10 @@ store_resolve(struct store *s, const char *kind, const char *ref, char *id)
 		errno = ENOENT;
 		return -1;
 	}
+	/* A container's name wins over an id prefix, as in Docker. */
+	if (!strcmp(kind, "containers") && read_name(s, ref, id) == 0 &&
+	    !store_name_stale(s, ref))
+		return 0;
 	if (store_each(s, kind, match_one, &m) < 0)
 		return -1;
 	if (m.prefixes == 1) {
