@@ -45,6 +45,7 @@ HDR = bocker.h certs.h http.h inflate.h json.h layer.h reference.h tar.h
 BEARSSL_VERSION = 0.6+dfsg.1
 BEARSSL_DIR     = $(BUILD)/bearssl-$(BEARSSL_VERSION)
 BEARSSL_LIB     = $(BEARSSL_DIR)/build/libbearssl.a
+BEARSSL_GLIBC   = $(BEARSSL_DIR)/build-glibc/libbearssl.a
 BEARSSL_MIRROR  = http://deb.debian.org/debian
 APT_DIR         = $(BUILD)/apt
 APT_OPTS        = -o Dir::Etc::SourceList=$(CURDIR)/$(APT_DIR)/sources.list \
@@ -70,9 +71,9 @@ bocker: $(SRC) $(HDR) $(BEARSSL_LIB) $(KINC)/linux
 	$(CC) $(CFLAGS) -isystem $(KINC) -I$(BEARSSL_DIR)/inc -o $@ $(SRC) \
 		$(BEARSSL_LIB) $(LDFLAGS)
 
-bocker-asan: $(SRC) $(HDR) $(BEARSSL_LIB)
+bocker-asan: $(SRC) $(HDR) $(BEARSSL_GLIBC)
 	$(ASAN_CC) $(ASAN_CFLAGS) -I$(BEARSSL_DIR)/inc -o $@ $(SRC) \
-		$(BEARSSL_DIR)/build-glibc/libbearssl.a
+		$(BEARSSL_GLIBC)
 
 asan: bocker-asan
 
@@ -87,11 +88,13 @@ $(BEARSSL_DIR)/Makefile:
 	test -d $(BEARSSL_DIR) || mv $(BUILD)/bearssl-0.6 $(BEARSSL_DIR)
 	touch $@
 
-# BearSSL's own Makefile builds the library: once with musl-gcc for the
-# static binary, and once with glibc's gcc (in build-glibc/) for the
-# sanitizer build, which cannot link musl objects.
+# BearSSL's own Makefile builds the library: with musl-gcc for the
+# static binary, and with glibc's gcc (in build-glibc/) for the sanitizer
+# build, which cannot link musl objects.
 $(BEARSSL_LIB): $(BEARSSL_DIR)/Makefile
 	$(MAKE) -C $(BEARSSL_DIR) CC=$(CC) LD=$(CC) lib
+
+$(BEARSSL_GLIBC): $(BEARSSL_DIR)/Makefile
 	$(MAKE) -C $(BEARSSL_DIR) CC=$(ASAN_CC) LD=$(ASAN_CC) \
 		BUILD=build-glibc lib
 

@@ -23,7 +23,7 @@
 #include "bocker.h"
 #include "reference.h"
 
-static const char *command_name = "bocker";
+static const char *command_name;	/* NULL before one is known */
 
 static const char usage_text[] =
 	"usage: bocker [--trace] <command> [<args>...]\n"
@@ -68,8 +68,9 @@ static const char usage_text[] =
 	"  help                           show this text\n"
 	"\n"
 	"Environment: BOCKER_ROOT, BOCKER_TRACE, BOCKER_CPU_SHARE,\n"
-	"BOCKER_MEM_LIMIT (MB), BOCKER_PIDS_LIMIT, BOCKER_SUBNET,\n"
-	"BOCKER_BRIDGE, BOCKER_CGROUP_PARENT, BOCKER_STORAGE_DRIVER,\n"
+	"BOCKER_MEM_LIMIT (MiB), BOCKER_PIDS_LIMIT, BOCKER_SUBNET,\n"
+	"BOCKER_BRIDGE, BOCKER_CGROUP_PARENT, BOCKER_CGROUP_V2_ROOT,\n"
+	"BOCKER_STORAGE_DRIVER,\n"
 	"BOCKER_CA_FILE, BOCKER_REGISTRY_AUTH (user:password),\n"
 	"BOCKER_INSECURE_REGISTRIES (host:port,...).\n";
 
@@ -79,7 +80,9 @@ report(int err, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "bocker: %s: ", command_name);
+	fprintf(stderr, "bocker: ");
+	if (command_name != NULL)
+		fprintf(stderr, "%s: ", command_name);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -130,14 +133,19 @@ find_image(struct store *s, const char *ref, char *id)
 	struct reference r;
 	char familiar[600];
 
+	int err;
+
 	if (store_resolve(s, "images", ref, id) == 0)
 		return 0;
+	err = errno;
 	/* "busybox" names what `pull busybox` recorded: busybox:latest. */
-	if (errno == ENOENT && reference_parse(&r, ref) == 0) {
+	if (err == ENOENT && reference_parse(&r, ref) == 0) {
 		reference_format(&r, familiar, sizeof(familiar));
 		if (store_resolve(s, "images", familiar, id) == 0)
 			return 0;
+		err = errno;
 	}
+	errno = err;
 	if (errno == EEXIST)
 		report(0, "image id '%s' is ambiguous", ref);
 	else if (errno == ENOENT)
@@ -263,7 +271,7 @@ cmd_images(struct store *s, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return usage_error("images takes no arguments");
+		return usage_error("takes no arguments");
 	if (list(s, "images", &rows) < 0)
 		return fail();
 	printf("%-14s %s\n", "IMAGE ID", "SOURCE");
@@ -307,7 +315,7 @@ cmd_ps(struct store *s, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return usage_error("ps takes no arguments");
+		return usage_error("takes no arguments");
 	if (list(s, "containers", &rows) < 0)
 		return fail();
 	printf("%-14s %-14s %-14s %s\n", "CONTAINER ID", "IMAGE", "STATUS",
@@ -1016,10 +1024,31 @@ remove_image(struct store *s, const char *ref, const char *id)
 	return 0;
 }
 
+/* Remove the container or, if none matches, the image named ref. */
+static int
+remove_one(struct store *s, const char *ref, int force)
+{
+	char id[ID_LEN + 1];
+
+	if (store_resolve(s, "containers", ref, id) == 0)
+		return remove_container(s, ref, id, force);
+	if (errno == EEXIST) {
+		report(0, "container id '%s' is ambiguous", ref);
+		return -1;
+	}
+	if (store_resolve(s, "images", ref, id) == 0)
+		return remove_image(s, ref, id);
+	if (errno == EEXIST)
+		report(0, "image id '%s' is ambiguous", ref);
+	else
+		report(0, "no container or image named '%s' exists", ref);
+	return -1;
+}
+
+/* rm [-f] <id>...: containers (-f stops running ones) or images. */
 static int
 cmd_rm(struct store *s, int argc, char **argv)
 {
-	char id[ID_LEN + 1];
 	int status;
 	int force;
 	int i;
@@ -1030,21 +1059,10 @@ cmd_rm(struct store *s, int argc, char **argv)
 		return usage_error("expected at least one id");
 	status = 0;
 	for (i = 1 + force; i < argc; i++) {
-		if (store_resolve(s, "containers", argv[i], id) == 0) {
-			if (remove_container(s, argv[i], id, force) < 0)
-				status = EXIT_ENGINE;
-			else
-				printf("%s\n", argv[i]);
-		} else if (store_resolve(s, "images", argv[i], id) == 0) {
-			if (remove_image(s, argv[i], id) < 0)
-				status = EXIT_ENGINE;
-			else
-				printf("%s\n", argv[i]);
-		} else {
-			report(0, "no container or image named '%s' exists",
-			       argv[i]);
+		if (remove_one(s, argv[i], force) < 0)
 			status = EXIT_ENGINE;
-		}
+		else
+			printf("%s\n", argv[i]);
 	}
 	return status;
 }
@@ -1128,7 +1146,7 @@ cmd_cleanup(struct store *s, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return usage_error("cleanup takes no arguments");
+		return usage_error("takes no arguments");
 	lock = store_lock(s, LOCK_EX);
 	if (lock < 0)
 		return fail();
@@ -1149,7 +1167,7 @@ cmd_info(struct store *s, int argc, char **argv)
 
 	(void)argv;
 	if (argc != 1)
-		return usage_error("info takes no arguments");
+		return usage_error("takes no arguments");
 	if (network_config(&n) < 0)
 		return fail();
 	printf("Root: %s\n", s->root);
@@ -1215,8 +1233,11 @@ main(int argc, char **argv)
 			tracing = 1;
 		else if (!strcmp(argv[0], "-h") || !strcmp(argv[0], "--help"))
 			return cmd_help(NULL, 0, NULL);
-		else
-			return usage_error("unknown option");
+		else {
+			report(0, "unknown option '%s' (see 'bocker help')",
+			       argv[0]);
+			return EXIT_ENGINE;
+		}
 		argv++;
 		argc--;
 	}

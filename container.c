@@ -383,21 +383,32 @@ env_long(const char *name, long fallback)
 	return n;
 }
 
-/* Limits from BOCKER_CPU_SHARE, BOCKER_MEM_LIMIT (MB), BOCKER_PIDS_LIMIT. */
+/* A positive number from the environment in [min, max], or fallback. */
+static int
+env_number(const char *name, long fallback, long min, long max, long *out)
+{
+	const char *v;
+
+	v = getenv(name);
+	*out = env_long(name, fallback);
+	if (*out >= min && *out <= max)
+		return 0;
+	errno = 0;
+	return error_set("invalid %s '%s' (expected %ld to %ld)", name,
+			 v ? v : "", min, max);
+}
+
+/* Limits from BOCKER_CPU_SHARE, BOCKER_MEM_LIMIT (MiB), BOCKER_PIDS_LIMIT. */
 static int
 limits(struct limits *l)
 {
 	long mb;
 
-	l->cpu_shares = env_long("BOCKER_CPU_SHARE", 512);
-	mb = env_long("BOCKER_MEM_LIMIT", 512);
-	l->pids = env_long("BOCKER_PIDS_LIMIT", 1024);
-	if (l->cpu_shares < 2 || l->cpu_shares > 262144 || mb < 4 ||
-	    mb > 1L << 30 || l->pids < 1) {
-		errno = EINVAL;
-		return error_set("invalid BOCKER_CPU_SHARE, BOCKER_MEM_LIMIT "
-				 "or BOCKER_PIDS_LIMIT");
-	}
+	if (env_number("BOCKER_CPU_SHARE", 512, 2, 262144,
+		       &l->cpu_shares) < 0 ||
+	    env_number("BOCKER_MEM_LIMIT", 512, 6, 1L << 30, &mb) < 0 ||
+	    env_number("BOCKER_PIDS_LIMIT", 1024, 1, 1L << 22, &l->pids) < 0)
+		return -1;
 	l->memory_bytes = (long long)mb * 1024 * 1024;
 	return 0;
 }

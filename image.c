@@ -227,9 +227,30 @@ image_user(struct store *s, const char *image, const char *except,
 }
 
 /*
+ * Does target name an existing image for commit to replace? Only its
+ * source, or an id prefix as long as the ids `images` shows: a short
+ * word such as "cafe" is a new image's name, not a prefix of some id.
+ */
+static int
+names_image(struct store *s, const char *target, char *id)
+{
+	char source[4096];
+
+	if (store_resolve(s, "images", target, id) < 0)
+		return 0;
+	if (strlen(target) >= SHORT_ID_LEN && !strncmp(id, target,
+							 strlen(target)))
+		return 1;
+	if (store_read(s, "images", id, "source", source, sizeof(source)) < 0)
+		return 0;
+	source[strcspn(source, "\n")] = '\0';
+	return !strcmp(source, target);
+}
+
+/*
  * Make an image of container: the `commit` command. When target names
- * an image, that image's content is replaced and it keeps its id; else a
- * new image is made with target as its source.
+ * an image (see names_image), that image's content is replaced and it
+ * keeps its id; else a new image is made with target as its source.
  */
 int
 image_commit(struct store *s, const char *container, const char *target,
@@ -243,7 +264,7 @@ image_commit(struct store *s, const char *container, const char *target,
 
 	replace = NULL;
 	snprintf(source, sizeof(source), "%s", target);
-	if (store_resolve(s, "images", target, existing) == 0) {
+	if (names_image(s, target, existing)) {
 		replace = existing;
 		if (store_read(s, "images", existing, "source", source,
 			       sizeof(source)) < 0)
@@ -257,8 +278,6 @@ image_commit(struct store *s, const char *container, const char *target,
 					 "container '%.*s'", SHORT_ID_LEN,
 					 existing, SHORT_ID_LEN, user);
 		}
-	} else if (errno != ENOENT) {
-		return error_set("image '%s'", target);
 	}
 	if (image_build_start(&b, s) < 0 ||
 	    build_from_container(&b, container) < 0 ||

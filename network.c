@@ -44,11 +44,15 @@ network_config(struct network *n)
 	prefix = slash ? strtol(slash + 1, NULL, 10) : -1;
 	if (slash != NULL)
 		*slash = '\0';
-	if (strlen(bridge) >= 16 || prefix < 16 || prefix > 30 ||
-	    inet_pton(AF_INET, text, &a) != 1) {
-		errno = EINVAL;
-		return error_set("parse BOCKER_SUBNET '%s' or BOCKER_BRIDGE "
-				 "'%s'", subnet, bridge);
+	if (strlen(bridge) >= 16) {
+		errno = 0;
+		return error_set("invalid BOCKER_BRIDGE '%s' (at most 15 "
+				 "characters)", bridge);
+	}
+	if (prefix < 16 || prefix > 30 || inet_pton(AF_INET, text, &a) != 1) {
+		errno = 0;
+		return error_set("invalid BOCKER_SUBNET '%s' (expected an IPv4 "
+				 "a.b.c.d/16 to /30)", subnet);
 	}
 	n->prefix = prefix;
 	n->network = ntohl(a.s_addr) & (0xffffffffu << (32 - prefix));

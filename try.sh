@@ -30,6 +30,21 @@ show()
 	}
 }
 
+# quiet LOG COMMAND...: like show, with the output in LOG; on failure
+# the end of LOG is printed.
+quiet()
+{
+	local log=$1
+
+	shift
+	echo "+ $* > $log"
+	"$@" > "$log" 2>&1 || {
+		tail -n 20 "$log"
+		echo "try.sh: '$*' failed (exit status $?), see $log" >&2
+		exit 1
+	}
+}
+
 # bocker ARGS...: run ./bocker in the namespace, printing the command.
 bocker()
 {
@@ -42,14 +57,15 @@ bocker()
 	exit 1
 }
 
+mkdir -p build/logs
 say "installing build packages"
 export DEBIAN_FRONTEND=noninteractive
-show apt-get update -q
+quiet build/logs/try-apt-update.log apt-get update -q
 # shellcheck disable=SC2086 # one package a word
-show apt-get install -q -y $PACKAGES
+quiet build/logs/try-apt-install.log apt-get install -q -y $PACKAGES
 
-say "building ./bocker"
-show make bocker
+say "building ./bocker (BearSSL is fetched and built the first time)"
+quiet build/logs/try-make.log make bocker
 BOCKER=$PWD/bocker
 
 lib_setup bocker-try

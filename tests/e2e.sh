@@ -690,7 +690,9 @@ PARALLEL_IDS=
 
 # Each container prints its address and hostname and waits until the test
 # writes a peer's address to /tmp/peer through exec. It then pings the
-# gateway and the peer and stays up until the test creates /tmp/done, so
+# gateway and the peer (three tries each: on a loaded machine a first ARP
+# exchange can take longer than ping's wait) and stays up until the test
+# creates /tmp/done, so
 # that no peer exits before it was pinged. The waits are bounded, so a
 # lost exec cannot hang the suite.
 PARALLEL_SCRIPT='
@@ -701,12 +703,18 @@ await() {
 		i=$((i + 1))
 	done
 }
+reach() {
+	for try in 1 2 3; do
+		ping -c 1 -W 2 "$1" > /dev/null && return 0
+	done
+	return 1
+}
 ip -4 addr show eth0
 echo "host=$(hostname)"
 await /tmp/peer
 peer=$(cat /tmp/peer)
-if ping -c 1 -W 2 10.0.0.1 > /dev/null; then echo gw=ok; else echo gw=fail; fi
-if ping -c 1 -W 2 "$peer" > /dev/null; then
+if reach 10.0.0.1; then echo gw=ok; else echo gw=fail; fi
+if reach "$peer"; then
 	echo "peer=ok $peer"
 else
 	echo "peer=fail $peer"
