@@ -101,10 +101,22 @@ $(BEARSSL_GLIBC): $(BEARSSL_DIR)/Makefile
 test: bocker bocker-asan
 	./test.sh
 
+# Coverage-guided fuzzing of the parsers with clang's libFuzzer, 60 s a
+# target (test.sh runs 10 s a target).
+fuzz: $(BEARSSL_GLIBC)
+	fuzz/run.sh 60
+
+# The long versions of the crash and load suites.
+stress: bocker
+	CRASH_ROUNDS=200 bash tests/crash.sh ./bocker "crash: " \
+		$(BUILD)/rootfs-debian
+	LOAD_PARALLEL=100 LOAD_SEQUENTIAL=1000 bash tests/load.sh ./bocker \
+		"load: "
+
 clean:
 	rm -f bocker bocker-asan
 
 distclean: clean
 	rm -rf $(BUILD)
 
-.PHONY: all asan test clean distclean
+.PHONY: all asan test fuzz stress clean distclean

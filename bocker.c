@@ -368,7 +368,8 @@ parse_size(const char *text)
 
 	errno = 0;
 	n = strtoll(text, &end, 10);
-	if (errno != 0 || end == text || n <= 0)
+	/* No size needs more than 2^40 of its unit (a terabyte of GiB). */
+	if (errno != 0 || end == text || n <= 0 || n > (1LL << 40))
 		return -1;
 	switch (*end == '\0' ? 'b' : *end | 0x20) {
 	case 'b':
@@ -560,6 +561,7 @@ run_option(struct run_options *o, int argc, char **argv, int *i)
 	const char *arg = argv[*i];
 	const char *v;
 	double cpus;
+	char *end;
 	int interactive;
 
 	if (!strcmp(arg, "--detach"))
@@ -616,7 +618,9 @@ run_option(struct run_options *o, int argc, char **argv, int *i)
 			(report(0, "invalid pids limit '%s'", v), -1);
 	}
 	if ((v = option_value(argc, argv, i, "--cpus", NULL)) != NULL) {
-		cpus = strtod(v, NULL);
+		cpus = strtod(v, &end);
+		if (end == v || *end != '\0' || strpbrk(v, "xXpP") != NULL)
+			cpus = 0;
 		o->cpu_quota_us = (long)(cpus * 100000);
 		return cpus >= 0.01 && cpus <= 1024 ? 0 :
 			(report(0, "invalid number of cpus '%s'", v), -1);
@@ -944,17 +948,20 @@ cmd_wait(struct store *s, int argc, char **argv)
 {
 	char id[ID_LEN + 1];
 	int status;
+	int code;
 	int i;
 
 	if (argc < 2)
 		return usage_error("expected a container");
 	for (status = 0, i = 1; i < argc; i++) {
-		if (find_container(s, argv[i], id) < 0 ||
-		    container_wait(s, id, -1) < 0) {
+		if (find_container(s, argv[i], id) < 0) {
 			status = EXIT_ENGINE;
 			continue;
 		}
-		printf("%d\n", exit_code(s, id));
+		code = container_wait_exit(s, id);
+		if (code < 0)
+			code = exit_code(s, id);
+		printf("%d\n", code);
 		fflush(stdout);
 	}
 	return status;

@@ -170,6 +170,7 @@ struct rootfs {
 	const struct mount_spec *mounts;	/* -v and --tmpfs */
 	size_t nmounts;
 	int read_only;				/* --read-only */
+	const char *workdir;			/* made before read-only */
 	char hostname_file[80];
 	char hosts[512];
 	char resolv[4096];
@@ -206,6 +207,7 @@ int container_run(struct store *s, const char *image, char **argv,
 int container_running(struct store *s, const char *id);
 pid_t container_pid(struct store *s, const char *id);
 int container_wait(struct store *s, const char *id, int timeout_ms);
+int container_wait_exit(struct store *s, const char *id);
 int container_exec(struct store *s, const char *id, char **argv,
 		   int *status);
 

@@ -480,6 +480,7 @@ root_paths(struct run *r)
 	fs->mounts = r->options->mounts;
 	fs->nmounts = r->options->nmounts;
 	fs->read_only = r->options->read_only;
+	fs->workdir = r->config.workdir;
 	if (r->store->driver != DRIVER_OVERLAY)
 		return;
 	snprintf(fs->lower, sizeof(fs->lower), "%s/images/%s/rootfs", root,
@@ -799,14 +800,13 @@ claim_name(struct run *r)
 	trace(rc, "symlinkat(\"%s\", \"%s\")", r->id, path);
 	if (rc == 0)
 		return 0;
-	if (errno == EEXIST && store_name_stale(r->store, r->options->name))
+	if (errno != EEXIST)
+		return error_set("claim the name '%s'", r->options->name);
+	if (store_name_stale(r->store, r->options->name))
 		return claim_name(r);
-	if (errno == EEXIST) {
-		errno = 0;
-		return error_set("the container name '%s' is already in use",
-				 r->options->name);
-	}
-	return error_set("claim the name '%s'", r->options->name);
+	errno = 0;
+	return error_set("the container name '%s' is already in use",
+			 r->options->name);
 }
 
 /* Everything the container needs before its first process exists. */
@@ -897,6 +897,7 @@ static int
 supervise(struct run *r, int notify_fd, int *status)
 {
 	struct sigaction sa;
+	char code[16];
 	int rc;
 
 	rc = store_publish(r->store, r->id, "containers", r->tmplock);
@@ -914,6 +915,10 @@ supervise(struct run *r, int notify_fd, int *status)
 	(void)cgroup_destroy(&r->cg);
 	if (rc == 0)
 		(void)record_state(r, r->dirfd, "exited", *status);
+	/* `wait` reads the status from the lock file it waited on, which
+	 * works even after --rm has removed the container. */
+	snprintf(code, sizeof(code), "%d\n", *status);
+	(void)pwrite(r->runlock, code, strlen(code), 0);
 	release(r);
 	if (rc == 0 && r->options->remove) {
 		store_release_name(r->store, r->options->name, r->id);
@@ -1160,6 +1165,34 @@ container_exec(struct store *s, const char *id, char **argv, int *status)
 	}
 	*status = reap(r.pid);
 	return 0;
+}
+
+/*
+ * Wait until the container stops and return its exit status, which its
+ * bocker writes into the lock file just before letting go of it; -1 when
+ * there is none (a bocker killed hard, or an older container).
+ */
+int
+container_wait_exit(struct store *s, const char *id)
+{
+	char path[ID_LEN + 32];
+	char code[16];
+	ssize_t n;
+	int fd;
+	int rc;
+
+	snprintf(path, sizeof(path), "containers/%s/lock", id);
+	fd = openat(s->rootfd, path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	rc = flock(fd, LOCK_SH);
+	trace(rc, "flock(%d<%s>, LOCK_SH)", fd, path);
+	n = rc == 0 ? pread(fd, code, sizeof(code) - 1, 0) : -1;
+	(void)close(fd);
+	if (n <= 0)
+		return -1;
+	code[n] = '\0';
+	return atoi(code);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,6 +115,9 @@ start_extractor(struct layer *l, int rootfd)
 	if (l->child < 0)
 		return fail(l, errno, "%s", "fork");
 	if (l->child == 0) {
+		/* Dying with bocker frees the locks this copy of its
+		 * descriptors holds, so cleanup sees the pull as dead. */
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		(void)close(l->data[1]);
 		(void)close(l->report[0]);
 		extract_child(l, rootfd);

@@ -384,5 +384,11 @@ rootfs_enter(const struct rootfs *r)
 	    write_etc("hosts", r->hosts) < 0 ||
 	    write_etc("resolv.conf", r->resolv) < 0)
 		return -1;
-	return r->read_only ? read_only_root() : 0;
+	if (!r->read_only)
+		return 0;
+	/* Docker makes the working directory before the root turns
+	 * read-only, so -w works with --read-only. */
+	if (r->workdir != NULL && r->workdir[0] != '\0')
+		(void)make_path(r->workdir);
+	return read_only_root();
 }

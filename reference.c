@@ -130,6 +130,7 @@ split_name(struct reference *r, const char *name)
 	const char *p;
 	const char *end;
 	int library;
+	size_t len;
 
 	slash = strchr(name, '/');
 	if (slash != NULL && is_domain(name, slash - name)) {
@@ -154,8 +155,11 @@ split_name(struct reference *r, const char *name)
 	if ((library ? 8 : 0) + strlen(name) + strlen(r->domain) + 1 >
 	    REFERENCE_NAME_MAX)
 		return -1;
-	snprintf(r->path, sizeof(r->path), "%s%.*s", library ? "library/" : "",
-		 REFERENCE_NAME_MAX - 8, name);
+	/* The length check above makes room for the whole name. */
+	len = strlen(name);
+	if (library)
+		memcpy(r->path, "library/", 8);
+	memcpy(r->path + (library ? 8 : 0), name, len + 1);
 	return 0;
 }
 
@@ -218,20 +222,29 @@ reference_host(const struct reference *r)
 
 /*
  * The familiar form Docker prints: "busybox:latest" for Docker Hub's
- * library images, "domain/path:tag" otherwise, "@digest" when pinned.
+ * library images, "user/app:tag" for other Docker Hub images,
+ * "domain/path:tag" otherwise, "@digest" when pinned. Docker Hub keeps
+ * its "docker.io/" where the path's first component would read as a
+ * registry host, and "library/" where more components follow, so that
+ * the familiar form parses back to the same reference.
  */
 void
 reference_format(const struct reference *r, char *buf, size_t size)
 {
 	const char *path;
-	int hub;
+	const char *slash;
+	int show_domain;
 
-	hub = !strcmp(r->domain, REFERENCE_DEFAULT_DOMAIN);
 	path = r->path;
-	if (hub && !strncmp(path, "library/", 8))
+	show_domain = strcmp(r->domain, REFERENCE_DEFAULT_DOMAIN) != 0;
+	if (!show_domain && !strncmp(path, "library/", 8) &&
+	    strchr(path + 8, '/') == NULL)
 		path += 8;
-	snprintf(buf, size, "%s%s%s%s%s%s%s", hub ? "" : r->domain,
-		 hub ? "" : "/", path, r->tag[0] ? ":" : "", r->tag,
+	slash = strchr(path, '/');
+	if (!show_domain && slash != NULL && is_domain(path, slash - path))
+		show_domain = 1;
+	snprintf(buf, size, "%s%s%s%s%s%s%s", show_domain ? r->domain : "",
+		 show_domain ? "/" : "", path, r->tag[0] ? ":" : "", r->tag,
 		 r->digest[0] ? "@" : "", r->digest);
 }
 

@@ -420,10 +420,12 @@ store_name_stale(struct store *s, const char *name)
 
 	if (read_name(s, name, id) < 0)
 		return 0;
-	snprintf(path, sizeof(path), "containers/%s", id);
+	/* tmp/ before containers/: a publish between the two looks is then
+	 * still seen, in containers/. */
+	snprintf(path, sizeof(path), "tmp/%s", id);
 	if (fstatat(s->rootfd, path, &st, 0) == 0)
 		return 0;
-	snprintf(path, sizeof(path), "tmp/%s", id);
+	snprintf(path, sizeof(path), "containers/%s", id);
 	if (fstatat(s->rootfd, path, &st, 0) == 0)
 		return 0;
 	snprintf(path, sizeof(path), "names/%s", name);

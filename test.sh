@@ -26,7 +26,7 @@ cd "$(dirname "$0")" || exit 1
 PACKAGES="make gcc libc6-dev musl-tools xz-utils ca-certificates
 	busybox-static debootstrap btrfs-progs iproute2 iputils-ping
 	util-linux mount coreutils findutils procps tar gzip python3
-	crun hyperfine time"
+	crun hyperfine time clang libclang-rt-14-dev"
 UNIT_CFLAGS="-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I."
 LOGS=build/logs
 
@@ -196,29 +196,20 @@ is_built()
 	return 1
 }
 
-run_e2e()
+# run_suite SCRIPT BIN LABEL [ARGS...]: one end-to-end suite with one
+# binary, unless that binary failed to build.
+run_suite()
 {
-	local bin=$1 label=$2
+	local script=$1 bin=$2 label=$3
 
+	shift 3
 	if ! is_built "$bin"; then
 		tap_skip "${label}suite" "$bin was not built"
 		return
 	fi
 	BOCKER_TEST_DEBIAN=$DEBIAN_TREE ASAN_OPTIONS=detect_leaks=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 \
-		bash tests/e2e.sh "$bin" "$label"
-}
-
-run_pull()
-{
-	local bin=$1 label=$2
-
-	if ! is_built "$bin"; then
-		tap_skip "${label}suite" "$bin was not built"
-		return
-	fi
-	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-		bash tests/pull.sh "$bin" "$DEBIAN_TREE" "$label"
+		bash "$script" "$bin" "$label" "$@"
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -241,17 +232,25 @@ DEBIAN_TREE=$PWD/build/rootfs-debian
 step "debootstrap debian tree" "$LOGS/rootfs-debian.log" \
 	bash tests/mkrootfs.sh debian "$DEBIAN_TREE" || DEBIAN_TREE=
 
-run_e2e ./bocker "e2e: "
-run_e2e ./bocker-asan "e2e asan: "
+for bin in ./bocker ./bocker-asan; do
+	label=
+	[ "$bin" = ./bocker-asan ] && label=" asan"
+	run_suite tests/e2e.sh "$bin" "e2e$label: "
+	run_suite tests/docker.sh "$bin" "docker$label: "
+	run_suite tests/load.sh "$bin" "load$label: "
+done
 
-# The pull suite, where the tree has it, with the registries it runs.
-if [ -f tests/pull.sh ]; then
-	if [ -f tests/registry.sh ]; then
-		step "install registry packages" "$LOGS/apt-registry.log" \
-			bash tests/registry.sh install
-	fi
-	run_pull ./bocker "pull: "
-	run_pull ./bocker-asan "pull asan: "
-fi
+# The suites that pull run registries, whose packages come first.
+step "install registry packages" "$LOGS/apt-registry.log" \
+	bash tests/registry.sh install
+for bin in ./bocker ./bocker-asan; do
+	label=
+	[ "$bin" = ./bocker-asan ] && label=" asan"
+	run_suite tests/pull.sh "$bin" "pull$label: " "$DEBIAN_TREE"
+	run_suite tests/crash.sh "$bin" "crash$label: " "$DEBIAN_TREE"
+done
+
+# The parsers under libFuzzer, briefly: 10 s a target (make fuzz: 60 s).
+step "fuzz parsers" "$LOGS/fuzz.log" bash fuzz/run.sh 10
 
 tap_summary
