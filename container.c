@@ -448,6 +448,10 @@ describe(struct run *r)
 				"%s%s", i ? " " : "", r->argv[i]);
 	if (len > sizeof(command) - 2)
 		len = sizeof(command) - 2;
+	/* One line for ps: newlines and tabs of a script become spaces. */
+	for (i = 0; i < (int)len; i++)
+		if ((unsigned char)command[i] < ' ')
+			command[i] = ' ';
 	command[len] = '\n';
 	command[len + 1] = '\0';
 	snprintf(created, sizeof(created), "%lld\n", now_ns());

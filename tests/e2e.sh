@@ -396,6 +396,36 @@ case_read_only_store()
 
 # -------------------------------------------------------------------- exec
 
+# While bocker exec joins a container, its process is briefly in the
+# container's PID namespace, still running the host's bocker; it must be
+# non-dumpable before the first setns, or the container could open the
+# host binary through /proc/PID/exe. That window lasts microseconds, too
+# short to race from inside, so the trace shows the order of the calls.
+case_exec_nondumpable()
+{
+	local out=$WORK/nodump.out pid id first_setns dumpable
+
+	need_image || return
+	bk_bg "$out" run "$IMG" sleep 30
+	pid=$BG_PID
+	id=$(wait_running 'sleep 30') || id=
+	if [ -z "$id" ]; then
+		fail "no running 'sleep 30' in ps"
+		kill -KILL "$pid" 2> /dev/null
+		return
+	fi
+	bk_run --trace exec "$id" true
+	dumpable=$(printf '%s\n' "$ERR" |
+		grep -n 'prctl(PR_SET_DUMPABLE, 0) = 0' | cut -d: -f1 | head -1)
+	first_setns=$(printf '%s\n' "$ERR" | grep -n 'setns(' |
+		cut -d: -f1 | head -1)
+	[ -n "$first_setns" ] || fail_cmd "no setns in the trace"
+	[ -n "$dumpable" ] && [ "$dumpable" -lt "${first_setns:-0}" ] ||
+		fail_cmd "not made non-dumpable before joining the namespaces"
+	cg_kill_container "$id" > /dev/null 2>&1
+	bg_wait "$pid" 10
+}
+
 case_exec()
 {
 	local out=$WORK/exec.out pid id
@@ -938,6 +968,7 @@ run_case "rm unknown container" case_unknown_container rm
 run_case "commit unknown container" case_unknown_container commit x
 run_case "read-only store" case_read_only_store
 run_case "exec running container" case_exec
+run_case "exec non-dumpable first" case_exec_nondumpable
 run_case "exec stopped container" case_exec_not_running
 run_case "logs finished run" case_logs
 run_case "commit new image" case_commit_new
