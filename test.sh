@@ -196,20 +196,21 @@ is_built()
 	return 1
 }
 
-# run_suite SCRIPT BIN LABEL [ARGS...]: one end-to-end suite with one
-# binary, unless that binary failed to build.
+# run_suite SCRIPT BIN ARGS...: one end-to-end suite with one binary,
+# unless that binary failed to build; ARGS follow BIN as the suite
+# takes them.
 run_suite()
 {
-	local script=$1 bin=$2 label=$3
+	local script=$1 bin=$2
 
-	shift 3
+	shift 2
 	if ! is_built "$bin"; then
-		tap_skip "${label}suite" "$bin was not built"
+		tap_skip "$(basename "$script" .sh) $bin" "$bin was not built"
 		return
 	fi
 	BOCKER_TEST_DEBIAN=$DEBIAN_TREE ASAN_OPTIONS=detect_leaks=0 \
 		UBSAN_OPTIONS=print_stacktrace=1 \
-		bash "$script" "$bin" "$label" "$@"
+		bash "$script" "$bin" "$@"
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -246,7 +247,7 @@ step "install registry packages" "$LOGS/apt-registry.log" \
 for bin in ./bocker ./bocker-asan; do
 	label=
 	[ "$bin" = ./bocker-asan ] && label=" asan"
-	run_suite tests/pull.sh "$bin" "pull$label: " "$DEBIAN_TREE"
+	run_suite tests/pull.sh "$bin" "$DEBIAN_TREE" "pull$label: "
 	run_suite tests/crash.sh "$bin" "crash$label: " "$DEBIAN_TREE"
 done
 
