@@ -26,6 +26,7 @@ SRC = \
 	inflate.c \
 	json.c \
 	layer.c \
+	manifest.c \
 	mount.c \
 	netlink.c \
 	network.c \
@@ -36,7 +37,8 @@ SRC = \
 	trace.c \
 	util.c
 
-HDR = bocker.h certs.h http.h inflate.h json.h layer.h reference.h tar.h
+HDR = bocker.h certs.h http.h inflate.h json.h layer.h manifest.h \
+      reference.h tar.h
 
 # BearSSL 0.6 from Debian's source package, fetched at build time
 # into $(BUILD) with a private apt configuration: a deb-src list of

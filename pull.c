@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +25,7 @@
 #include "http.h"
 #include "json.h"
 #include "layer.h"
+#include "manifest.h"
 #include "reference.h"
 
 #define MANIFEST_MAX	(4 << 20)	/* largest manifest or config read */
@@ -389,90 +389,29 @@ fetch_manifest(struct registry *reg, const char *name, const char *want,
 	return rc;
 }
 
-/* The host's platform as OCI names it (Go's GOARCH values). */
-static void
-host_platform(char *arch, size_t size, char *variant, size_t vsize)
-{
-	static const struct {
-		const char *machine;
-		const char *arch;
-		const char *variant;
-	} names[] = {
-		{ "x86_64", "amd64", "" }, { "aarch64", "arm64", "v8" },
-		{ "armv7l", "arm", "v7" }, { "armv6l", "arm", "v6" },
-		{ "i686", "386", "" }, { "i386", "386", "" },
-		{ "ppc64le", "ppc64le", "" }, { "s390x", "s390x", "" },
-		{ "riscv64", "riscv64", "" },
-	};
-	struct utsname u;
-	size_t i;
-
-	(void)uname(&u);
-	snprintf(arch, size, "%.63s", u.machine);
-	variant[0] = '\0';
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (!strcmp(u.machine, names[i].machine)) {
-			snprintf(arch, size, "%s", names[i].arch);
-			snprintf(variant, vsize, "%s", names[i].variant);
-		}
-}
-
-/* Does a manifest descriptor's platform match os/arch[/variant]? */
-static int
-platform_matches(const struct json *platform, const char *os,
-		 const char *arch, const char *variant)
-{
-	const char *v;
-
-	v = json_string(json_get(platform, "os"), NULL);
-	if (v == NULL || strcmp(v, os))
-		return 0;
-	v = json_string(json_get(platform, "architecture"), NULL);
-	if (v == NULL || strcmp(v, arch))
-		return 0;
-	v = json_string(json_get(platform, "variant"), NULL);
-	/* arm64 images often leave out "v8"; any variant is fine then. */
-	return v == NULL || variant[0] == '\0' || !strcmp(v, variant) ||
-	       (!strcmp(arch, "arm64") && !strcmp(variant, "v8"));
-}
-
 /* Pick the manifest for our platform from an index or manifest list. */
 static int
 select_platform(struct registry *reg, const struct json *index,
 		char *digest)
 {
-	const struct json *manifests;
-	const struct json *m;
-	char os[64];
-	char arch[64];
-	char variant[64];
-	const char *d;
-	size_t i;
+	struct platform p;
 
-	snprintf(os, sizeof(os), "linux");
-	host_platform(arch, sizeof(arch), variant, sizeof(variant));
+	manifest_host_platform(&p);
 	if (reg->options->platform != NULL &&
-	    sscanf(reg->options->platform, "%63[^/]/%63[^/]/%63s", os, arch,
-		   variant) < 2) {
-		errno = EINVAL;
-		return error_set("platform '%s' (expected os/arch[/variant])",
-				 reg->options->platform);
+	    manifest_parse_platform(&p, reg->options->platform) < 0) {
+		errno = 0;
+		return error_set("invalid platform '%s' (expected "
+				 "os/arch[/variant])", reg->options->platform);
 	}
-	manifests = json_get(index, "manifests");
-	for (i = 0; (m = json_index(manifests, i)) != NULL; i++) {
-		d = json_string(json_get(m, "digest"), NULL);
-		if (d == NULL || !reference_valid_digest(d) ||
-		    !platform_matches(json_get(m, "platform"), os, arch,
-				      variant))
-			continue;
-		snprintf(digest, 7 + 65, "%s", d);
-		trace_note("index: %s/%s%s%s is %s", os, arch,
-			   variant[0] ? "/" : "", variant, d);
+	if (manifest_select(index, &p, digest) == 0) {
+		trace_note("index: %s/%s%s%s is %s", p.os, p.arch,
+			   p.variant[0] ? "/" : "", p.variant, digest);
 		return 0;
 	}
 	errno = 0;
-	return error_set("no image for platform %s/%s%s%s in '%s'", os, arch,
-			 variant[0] ? "/" : "", variant, reg->ref.path);
+	return error_set("no image for platform %s/%s%s%s in '%s'", p.os,
+			 p.arch, p.variant[0] ? "/" : "", p.variant,
+			 reg->ref.path);
 }
 
 /* The media type of a document: its Content-Type, else its mediaType. */

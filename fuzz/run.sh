@@ -54,6 +54,7 @@ sources() {
 	http) echo "http.c trace.c certs.c -I$bearssl/inc" \
 		"$bearssl/build-glibc/libbearssl.a" ;;
 	reference) echo "reference.c" ;;
+	manifest) echo "manifest.c json.c reference.c -lm" ;;
 	inflate) echo "inflate.c $zlib" ;;
 	tar) echo "tar.c" ;;
 	esac
@@ -81,7 +82,7 @@ result() {
 	fi
 }
 
-for name in json http reference inflate tar; do
+for name in json http reference manifest inflate tar; do
 	bin=$tmp/fuzz_$name
 	# shellcheck disable=SC2046 # the source lists split on purpose
 	if ! $CC $cflags -o "$bin" "fuzz/fuzz_$name.c" $(sources "$name") \
