@@ -2,7 +2,7 @@
  * manifest.c - choose the image for a platform from an image index.
  *
  * An OCI image index (image-spec image-index.md) or a Docker manifest
- * list holds one descriptor per image, each with a "platform" object:
+ * list contains one descriptor per image, each with a "platform" object:
  * "os", "architecture" as Go's GOARCH names it, and an optional
  * "variant" (v6, v7, v8 for ARM). This file only parses: the index comes
  * from pull.c, already checked against its digest.
