@@ -248,7 +248,8 @@ for bin in ./bocker ./bocker-asan; do
 	label=
 	[ "$bin" = ./bocker-asan ] && label=" asan"
 	run_suite tests/pull.sh "$bin" "$DEBIAN_TREE" "pull$label: "
-	run_suite tests/crash.sh "$bin" "crash$label: " "$DEBIAN_TREE"
+	# crash.sh names its cases "crash: ..." itself.
+	run_suite tests/crash.sh "$bin" "${label:+asan: }" "$DEBIAN_TREE"
 done
 
 # The parsers under libFuzzer, briefly: 10 s a target (make fuzz: 60 s).
