@@ -551,35 +551,90 @@ short_flags(struct run_options *o, const char *arg, int *interactive)
 	return 0;
 }
 
+/* Report an invalid option value; returns -1 for run_option. */
+static int
+invalid(const char *what, const char *value, const char *expected)
+{
+	report(0, "invalid %s '%s'%s%s%s", what, value,
+	       expected ? " (" : "", expected ? expected : "",
+	       expected ? ")" : "");
+	return -1;
+}
+
+static int
+valid_name(const char *v)
+{
+	return isalnum((unsigned char)v[0]) &&
+	       strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_.-") == strlen(v);
+}
+
+/* --cpus: a decimal number of CPUs, as CPU time per 100 ms period. */
+static long
+parse_cpus(const char *v)
+{
+	double cpus;
+	char *end;
+
+	cpus = strtod(v, &end);
+	if (end == v || *end != '\0' || strpbrk(v, "xXpP") != NULL ||
+	    cpus < 0.01 || cpus > 1024)
+		return -1;
+	return (long)(cpus * 100000);
+}
+
+static int
+parse_network(const char *v, enum network_mode *mode)
+{
+	if (!strcmp(v, "bridge") || !strcmp(v, "default"))
+		*mode = NETWORK_BRIDGE;
+	else if (!strcmp(v, "none"))
+		*mode = NETWORK_NONE;
+	else if (!strcmp(v, "host"))
+		*mode = NETWORK_HOST;
+	else
+		return -1;
+	return 0;
+}
+
+/* The options of run that take no value. */
+static int
+run_flag(struct run_options *o, const char *arg)
+{
+	int interactive;
+
+	if (!strcmp(arg, "--detach"))
+		o->detach = 1;
+	else if (!strcmp(arg, "--rm"))
+		o->remove = 1;
+	else if (!strcmp(arg, "--read-only"))
+		o->read_only = 1;
+	else if (!strcmp(arg, "--interactive"))
+		interactive = 1;
+	else if (arg[1] != '-' && strspn(arg + 1, "dit") == strlen(arg + 1))
+		return short_flags(o, arg, &interactive);
+	else
+		return 1;
+	return 0;
+}
+
 /*
  * One option of `run` at argv[*i]: 0 when taken, -1 after reporting a
- * bad value, 1 when it is no option of run's.
+ * bad value, 1 when it is no option of run's. Flat dispatch, one option
+ * a paragraph.
  */
 static int
 run_option(struct run_options *o, int argc, char **argv, int *i)
 {
-	const char *arg = argv[*i];
 	const char *v;
-	double cpus;
-	char *end;
-	int interactive;
+	int rc;
 
-	if (!strcmp(arg, "--detach"))
-		return o->detach = 1, 0;
-	if (!strcmp(arg, "--rm"))
-		return o->remove = 1, 0;
-	if (!strcmp(arg, "--read-only"))
-		return o->read_only = 1, 0;
-	if (!strcmp(arg, "--interactive"))
-		return 0;
-	if (arg[1] != '-' && strspn(arg + 1, "dit") == strlen(arg + 1))
-		return short_flags(o, arg, &interactive);
+	rc = run_flag(o, argv[*i]);
+	if (rc <= 0)
+		return rc;
 	if ((v = option_value(argc, argv, i, "--name", NULL)) != NULL) {
 		o->name = v;
-		return *v && strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
-				    "KLMNOPQRSTUVWXYZ0123456789_.-") ==
-			strlen(v) && isalnum((unsigned char)v[0]) ? 0 :
-			(report(0, "invalid container name '%s'", v), -1);
+		return valid_name(v) ? 0 : invalid("container name", v, NULL);
 	}
 	if ((v = option_value(argc, argv, i, "--env", "-e")) != NULL)
 		return add_env(o, v);
@@ -589,54 +644,44 @@ run_option(struct run_options *o, int argc, char **argv, int *i)
 		return add_volume(o, v);
 	if ((v = option_value(argc, argv, i, "--tmpfs", NULL)) != NULL)
 		return add_tmpfs(o, v);
-	if ((v = option_value(argc, argv, i, "--workdir", "-w")) != NULL)
-		return o->workdir = v, *v == '/' ? 0 :
-			(report(0, "invalid workdir '%s' (must be absolute)",
-				v), -1);
-	if ((v = option_value(argc, argv, i, "--user", "-u")) != NULL)
-		return o->user = v, 0;
-	if ((v = option_value(argc, argv, i, "--hostname", "-h")) != NULL)
-		return o->hostname = v, *v && strlen(v) < 64 ? 0 :
-			(report(0, "invalid hostname '%s'", v), -1);
-	if ((v = option_value(argc, argv, i, "--entrypoint", NULL)) != NULL)
-		return o->entrypoint = v, 0;
+	if ((v = option_value(argc, argv, i, "--workdir", "-w")) != NULL) {
+		o->workdir = v;
+		return *v == '/' ? 0 : invalid("workdir", v, "must be absolute");
+	}
+	if ((v = option_value(argc, argv, i, "--user", "-u")) != NULL) {
+		o->user = v;
+		return 0;
+	}
+	if ((v = option_value(argc, argv, i, "--hostname", "-h")) != NULL) {
+		o->hostname = v;
+		return *v && strlen(v) < 64 ? 0 : invalid("hostname", v, NULL);
+	}
+	if ((v = option_value(argc, argv, i, "--entrypoint", NULL)) != NULL) {
+		o->entrypoint = v;
+		return 0;
+	}
 	if ((v = option_value(argc, argv, i, "--memory", "-m")) != NULL) {
 		o->memory_bytes = parse_size(v);
 		return o->memory_bytes >= (6 << 20) ? 0 :
-			(report(0, "invalid memory limit '%s' (at least 6m)",
-				v), -1);
+			invalid("memory limit", v, "at least 6m");
 	}
 	if ((v = option_value(argc, argv, i, "--cpu-shares", "-c")) != NULL) {
 		o->cpu_shares = parse_count(v, 2, 262144);
 		return o->cpu_shares > 0 ? 0 :
-			(report(0, "invalid cpu shares '%s' (2 to 262144)", v),
-			 -1);
+			invalid("cpu shares", v, "2 to 262144");
 	}
 	if ((v = option_value(argc, argv, i, "--pids-limit", NULL)) != NULL) {
 		o->pids = parse_count(v, 1, 1L << 22);
-		return o->pids > 0 ? 0 :
-			(report(0, "invalid pids limit '%s'", v), -1);
+		return o->pids > 0 ? 0 : invalid("pids limit", v, NULL);
 	}
 	if ((v = option_value(argc, argv, i, "--cpus", NULL)) != NULL) {
-		cpus = strtod(v, &end);
-		if (end == v || *end != '\0' || strpbrk(v, "xXpP") != NULL)
-			cpus = 0;
-		o->cpu_quota_us = (long)(cpus * 100000);
-		return cpus >= 0.01 && cpus <= 1024 ? 0 :
-			(report(0, "invalid number of cpus '%s'", v), -1);
+		o->cpu_quota_us = parse_cpus(v);
+		return o->cpu_quota_us > 0 ? 0 :
+			invalid("number of cpus", v, "0.01 to 1024");
 	}
-	if ((v = option_value(argc, argv, i, "--network", "--net")) != NULL) {
-		if (!strcmp(v, "bridge") || !strcmp(v, "default"))
-			o->network = NETWORK_BRIDGE;
-		else if (!strcmp(v, "none"))
-			o->network = NETWORK_NONE;
-		else if (!strcmp(v, "host"))
-			o->network = NETWORK_HOST;
-		else
-			return report(0, "invalid network '%s' (bridge, none "
-				      "or host)", v), -1;
-		return 0;
-	}
+	if ((v = option_value(argc, argv, i, "--network", "--net")) != NULL)
+		return parse_network(v, &o->network) == 0 ? 0 :
+			invalid("network", v, "bridge, none or host");
 	return 1;
 }
 
