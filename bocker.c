@@ -881,7 +881,7 @@ signal_container(struct store *s, const char *ref, const char *id, int sig)
 	return 0;
 }
 
-/* kill [-s <signal>] <container>...: SIGKILL unless told otherwise. */
+/* kill [-s <signal>] <container>...: SIGKILL by default. */
 static int
 cmd_kill(struct store *s, int argc, char **argv)
 {

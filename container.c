@@ -2,16 +2,19 @@
  * container.c - run a command in new namespaces, and enter running ones.
  *
  * `run` clones the container's first process into new PID, mount, UTS,
- * IPC and network namespaces (clone(2), namespaces(7)); the parent puts
- * it in its cgroups and gives it a veth while it waits on a pipe, then
- * lets it build its filesystem, pivot_root into it and execute the
- * command. `exec` joins the namespaces of a running container with
- * setns(2). A container's files, under ROOT/containers/<id>/:
+ * IPC and network namespaces (clone(2), namespaces(7)). The child joins
+ * its cgroups and waits on a pipe while the parent snapshots the image
+ * and gives it a veth; then the child builds its filesystem, pivots into
+ * it and executes the command. `exec` joins the namespaces of a running
+ * container with setns(2). A container's files, under
+ * ROOT/containers/<id>/:
  *
  *	image, command, created	what was run, written before it starts
+ *	name			its --name, if it has one
  *	state			pid and status, replaced atomically
  *	log			everything it wrote to stdout and stderr
- *	lock			flocked by the bocker process running it
+ *	lock			flocked by the bocker process running it; holds
+ *				the exit status once it ended
  *	rootfs/			btrfs snapshot (or overlay mount point)
  *	upper/, work/		overlay only: the container's changes
  */
@@ -847,7 +850,8 @@ prepare(struct run *r)
 	return open_pipes(r);
 }
 
-/* What a detached run's monitor tells the command it was started by. */
+/* The message a detached run's monitor sends to the command that
+ * started it. */
 struct started {
 	int status;		/* 0, or the exit code of the failure */
 	int err;		/* errno of the failure */

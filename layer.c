@@ -116,7 +116,7 @@ start_extractor(struct layer *l, int rootfd)
 		return fail(l, errno, "%s", "fork");
 	if (l->child == 0) {
 		/* Dying with bocker frees the locks this copy of its
-		 * descriptors holds, so cleanup sees the pull as dead. */
+		 * descriptors holds, so cleanup can find the pull dead. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 		(void)close(l->data[1]);
 		(void)close(l->report[0]);
@@ -131,7 +131,7 @@ start_extractor(struct layer *l, int rootfd)
 
 /*
  * Wait for the extractor; on failure its reason becomes the layer's.
- * Closing the pipe first tells it the stream has ended.
+ * Closing the pipe first marks the end of the stream.
  */
 static int
 stop_extractor(struct layer *l)
@@ -177,7 +177,8 @@ to_tar(void *ctx, const unsigned char *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			/* EPIPE: the extractor stopped; it says why. */
+			/* EPIPE: the extractor stopped; its report gives
+			 * the reason. */
 			(void)stop_extractor(l);
 			return fail(l, EBADMSG, "%s", "the extractor failed");
 		}
