@@ -34,15 +34,15 @@ show()
 # the end of LOG is printed.
 quiet()
 {
-	local log=$1
+	local log=$1 status
 
 	shift
 	echo "+ $* > $log"
-	"$@" > "$log" 2>&1 || {
-		tail -n 20 "$log"
-		echo "try.sh: '$*' failed (exit status $?), see $log" >&2
-		exit 1
-	}
+	"$@" > "$log" 2>&1 && return 0
+	status=$?
+	tail -n 20 "$log"
+	echo "try.sh: '$*' failed (exit status $status), see $log" >&2
+	exit 1
 }
 
 # bocker ARGS...: run ./bocker in the namespace, printing the command.
