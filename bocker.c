@@ -34,7 +34,8 @@ static const char usage_text[] =
 	"                                 fetch an image from a registry\n"
 	"  init <directory>               make an image from a directory\n"
 	"  images                         list images\n"
-	"  ps                             list containers\n"
+	"  ps [-a]                        list running (-a: all) "
+	"containers\n"
 	"  run [<option>...] <image> [<command> [<arg>...]]\n"
 	"                                 run a command in a new container\n"
 	"      -d, --detach               run in the background, print the "
@@ -61,6 +62,9 @@ static const char usage_text[] =
 	"code\n"
 	"  commit <container> <image>     make an image of a container\n"
 	"  rm [-f] <id>...                remove containers or images\n"
+	"  rmi <image>...                 remove images\n"
+	"  prune                          remove containers that are not "
+	"running\n"
 	"  cleanup                        remove what killed runs left\n"
 	"  info                           show the store and network "
 	"settings\n"
@@ -304,33 +308,41 @@ status_text(struct store *s, const char *id, char *buf, size_t size)
 		snprintf(buf, size, "dead");
 }
 
+/* ps [-a]: running containers, or all of them with -a, newest first. */
 static int
 cmd_ps(struct store *s, int argc, char **argv)
 {
 	char command[4096];
 	char image[ID_LEN + 2];
+	char name[300];
 	char status[32];
 	struct rows rows;
+	int all;
 	size_t i;
 
-	(void)argv;
-	if (argc != 1)
-		return usage_error("takes no arguments");
+	all = argc == 2 &&
+	      (!strcmp(argv[1], "-a") || !strcmp(argv[1], "--all"));
+	if (argc != 1 + all)
+		return usage_error("expected no argument but -a");
 	if (list(s, "containers", &rows) < 0)
 		return fail();
-	printf("%-14s %-14s %-14s %s\n", "CONTAINER ID", "IMAGE", "STATUS",
-	       "COMMAND");
+	printf("%-14s %-14s %-14s %-14s %s\n", "CONTAINER ID", "IMAGE",
+	       "STATUS", "NAMES", "COMMAND");
 	for (i = 0; i < rows.n; i++) {
 		const char *id = rows.row[i].id;
 
+		if (!all && !container_running(s, id))
+			continue;
+		(void)store_read(s, "containers", id, "name", name,
+				 sizeof(name));
 		(void)store_read(s, "containers", id, "image", image,
 				 sizeof(image));
 		(void)store_read(s, "containers", id, "command", command,
 				 sizeof(command));
 		command[strcspn(command, "\n")] = '\0';
 		status_text(s, id, status, sizeof(status));
-		printf("%-14.*s %-14.*s %-14s %s\n", SHORT_ID_LEN, id,
-		       SHORT_ID_LEN, image, status, command);
+		printf("%-14.*s %-14.*s %-14s %-14s %s\n", SHORT_ID_LEN, id,
+		       SHORT_ID_LEN, image, status, name, command);
 	}
 	free(rows.row);
 	return 0;
@@ -350,7 +362,8 @@ option_value(int argc, char **argv, int *i, const char *name,
 
 	if (!strncmp(arg, name, len) && arg[len] == '=')
 		return arg + len + 1;
-	if (strcmp(arg, name) && (short_name == NULL || strcmp(arg, short_name)))
+	if (strcmp(arg, name) &&
+	    (short_name == NULL || strcmp(arg, short_name)))
 		return NULL;
 	if (*i + 1 >= argc) {
 		report(0, "option '%s' needs a value", arg);
@@ -646,7 +659,8 @@ run_option(struct run_options *o, int argc, char **argv, int *i)
 		return add_tmpfs(o, v);
 	if ((v = option_value(argc, argv, i, "--workdir", "-w")) != NULL) {
 		o->workdir = v;
-		return *v == '/' ? 0 : invalid("workdir", v, "must be absolute");
+		return *v == '/' ? 0 :
+			invalid("workdir", v, "must be absolute");
 	}
 	if ((v = option_value(argc, argv, i, "--user", "-u")) != NULL) {
 		o->user = v;
@@ -1097,6 +1111,60 @@ remove_one(struct store *s, const char *ref, int force)
 	return -1;
 }
 
+/* rmi <image>...: images only, as docker rmi. */
+static int
+cmd_rmi(struct store *s, int argc, char **argv)
+{
+	char id[ID_LEN + 1];
+	int status;
+	int i;
+
+	if (argc < 2)
+		return usage_error("expected at least one image");
+	for (status = 0, i = 1; i < argc; i++) {
+		if (find_image(s, argv[i], id) < 0 ||
+		    remove_image(s, argv[i], id) < 0)
+			status = EXIT_ENGINE;
+		else
+			printf("%s\n", argv[i]);
+	}
+	return status;
+}
+
+static int
+prune_one(struct store *s, const char *id, void *arg)
+{
+	char name[300];
+	int *count = arg;
+
+	if (container_running(s, id))
+		return 0;
+	if (store_read(s, "containers", id, "name", name, sizeof(name)) == 0)
+		store_release_name(s, name, id);
+	if (store_remove(s, "containers", id) < 0) {
+		report(errno, "%s, ignoring", error_context());
+		return 0;
+	}
+	printf("%s\n", id);
+	(*count)++;
+	return 0;
+}
+
+/* prune: remove every container that is not running. */
+static int
+cmd_prune(struct store *s, int argc, char **argv)
+{
+	int count;
+
+	(void)argv;
+	if (argc != 1)
+		return usage_error("takes no arguments");
+	count = 0;
+	if (store_each(s, "containers", prune_one, &count) < 0)
+		return fail();
+	return 0;
+}
+
 /* rm [-f] <id>...: containers (-f stops running ones) or images. */
 static int
 cmd_rm(struct store *s, int argc, char **argv)
@@ -1257,6 +1325,8 @@ static const struct command {
 	{ "logs", cmd_logs, 1 },
 	{ "commit", cmd_commit, 1 },
 	{ "rm", cmd_rm, 1 },
+	{ "rmi", cmd_rmi, 1 },
+	{ "prune", cmd_prune, 1 },
 	{ "stop", cmd_stop, 1 },
 	{ "kill", cmd_kill, 1 },
 	{ "wait", cmd_wait, 1 },

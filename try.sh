@@ -95,7 +95,7 @@ bocker images
 bocker run "$img" echo 'hello from a container'
 hello=$(newest_container)
 bocker run "$img" ip addr
-bocker ps
+bocker ps -a
 bocker logs "$hello"
 
 say "removing the namespace, the store and the cgroups"

@@ -297,7 +297,7 @@ check_containers()
 
 	files="image command created state log lock rootfs"
 	[ "$DRIVER" = overlay ] && files="$files upper work"
-	bk_run ps
+	bk_run ps -a
 	[ "$RC" -eq 0 ] || {
 		fail_cmd "ps failed"
 		return

@@ -1040,6 +1040,70 @@ case_version()
 		fail_cmd "no 'bocker version N...'"
 }
 
+# ps lists running containers; ps -a all of them, with their names.
+case_ps_all()
+{
+	local name=ps-$$ short
+
+	need_image || return
+	run_detached --name "$name" "$IMG" sleep 30 || return
+	short=${ID:0:12}
+	bk_run run "$IMG" true
+	bk_run ps
+	printf '%s\n' "$OUT" | grep -q "^$short .* running  *$name  *sleep 30" ||
+		fail_cmd "ps does not list the running '$name' with its name"
+	printf '%s\n' "$OUT" | tail -n +2 | grep -q -v ' running ' &&
+		fail_cmd "ps lists a container that is not running"
+	bk_run ps -a
+	printf '%s\n' "$OUT" | head -n 1 |
+		grep -q '^CONTAINER ID *IMAGE *STATUS *NAMES *COMMAND$' ||
+		fail_cmd "ps -a header is not ID, IMAGE, STATUS, NAMES, COMMAND"
+	printf '%s\n' "$OUT" | grep -q ' exited (0) ' ||
+		fail_cmd "ps -a does not list the exited container"
+	bk rm -f "$name" > /dev/null 2>&1
+}
+
+# prune removes every container that is not running, and only those.
+case_prune()
+{
+	local keep=prune-$$
+
+	need_image || return
+	run_detached --name "$keep" "$IMG" sleep 30 || return
+	bk_run run "$IMG" true
+	bk_run prune
+	[ "$RC" -eq 0 ] || fail_cmd "prune failed"
+	bk_run ps -a
+	[ "$(printf '%s\n' "$OUT" | tail -n +2 | wc -l)" -eq 1 ] ||
+		fail_cmd "prune left other containers than the running one"
+	printf '%s\n' "$OUT" | grep -q " running  *$keep " ||
+		fail_cmd "prune removed the running container"
+	bk rm -f "$keep" > /dev/null 2>&1
+}
+
+# rmi removes images, and refuses containers and images in use.
+case_rmi()
+{
+	local img
+
+	need_image || return
+	img=$(init_image "$ROOTFS")
+	[ -n "$img" ] || {
+		fail_cmd "init failed"
+		return
+	}
+	bk_run rmi "$img"
+	[ "$RC" -eq 0 ] || fail_cmd "rmi of an unused image failed"
+	bk_run images
+	printf '%s\n' "$OUT" | grep -q "^$img " && fail_cmd "image still listed"
+	bk_run rmi no-such-image
+	[ "$RC" -eq 125 ] || fail_cmd "rmi of an unknown image: exit $RC"
+	bk_run run --name rmi-$$ "$IMG" true
+	bk_run rmi rmi-$$
+	[ "$RC" -eq 125 ] || fail_cmd "rmi took a container name: exit $RC"
+	bk rm rmi-$$ > /dev/null 2>&1
+}
+
 # ---------------------------------------------------------- bad values
 
 # case_bad_value ARGS...: `run ARGS IMAGE true` must exit 125 with one
@@ -1162,6 +1226,9 @@ run_case "kill -s TERM" case_kill_term
 run_case "kill and not running" case_kill
 run_case "rm running needs -f" case_rm_running
 run_case "version" case_version
+run_case "ps and ps -a" case_ps_all
+run_case "prune stopped" case_prune
+run_case "rmi images" case_rmi
 run_case "bad -m 1x" case_bad_value -m 1x
 run_case "bad -m 1k" case_bad_value -m 1k
 run_case "bad --cpus abc" case_bad_value --cpus abc

@@ -204,7 +204,7 @@ created_id()
 # ps rows without the header: "<id> <image> <status...> <command...>".
 ps_rows()
 {
-	bk ps 2> /dev/null | tail -n +2
+	bk ps -a 2> /dev/null | tail -n +2
 }
 
 # The newest container: ps lists it first.
