@@ -2,10 +2,11 @@
  * bocker.c - the command line: parse, dispatch, report errors once.
  *
  * Each command is one function below, listed in the table at the end.
- * The functions they call return -1 with errno and an error context set;
- * this file prints "bocker: <command>: <context>: <reason>" and picks the
- * exit code (125 for bocker's own failures, 126 and 127 when the
- * container's command cannot be run or found, else the container's).
+ * The functions they call return -1 with errno and an error context set.
+ * This file prints "bocker: <command>: <context>: <reason>" and picks the
+ * exit code: 125 for bocker's own failures, 126 and 127 when the
+ * container's command cannot be run or is not found, else the
+ * container's own status.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -820,12 +821,19 @@ cmd_logs(struct store *s, int argc, char **argv)
 	for (i = 1; i < argc - 1; i++) {
 		if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--follow"))
 			follow = 1;
-		else if ((v = option_value(argc, argv, &i, "--tail", "-n")))
-			tail = strcmp(v, "all") ? parse_count(v, 0, 1L << 30)
-						: -1;
-		else
-			return report(0, "unknown option '%s' of logs",
-				      argv[i]), EXIT_ENGINE;
+		else if ((v = option_value(argc, argv, &i, "--tail", "-n"))) {
+			if (strcmp(v, "all") == 0)
+				continue;
+			tail = parse_count(v, 0, 1L << 30);
+			if (tail < 0) {
+				report(0, "invalid --tail '%s' (a number of "
+				       "lines, or all)", v);
+				return EXIT_ENGINE;
+			}
+		} else {
+			report(0, "unknown option '%s' of logs", argv[i]);
+			return EXIT_ENGINE;
+		}
 	}
 	if (i != argc - 1)
 		return usage_error("expected one container");
@@ -1059,8 +1067,11 @@ remove_container(struct store *s, const char *ref, const char *id,
 	struct cgroup cg;
 	char name[300];
 
-	if (force && container_running(s, id) && stop_container(s, id, 0) < 0)
-		return report(errno, "stop container '%s'", ref), -1;
+	if (force && container_running(s, id) &&
+	    stop_container(s, id, 0) < 0) {
+		report(errno, "stop container '%s'", ref);
+		return -1;
+	}
 	if (container_running(s, id)) {
 		report(0, "cannot remove running container '%s' (stop it "
 		       "first, or use rm -f)", ref);
@@ -1070,8 +1081,10 @@ remove_container(struct store *s, const char *ref, const char *id,
 		store_release_name(s, name, id);
 	if (cgroup_open(&cg, id) == 0)
 		(void)cgroup_destroy(&cg);
-	if (store_remove(s, "containers", id) < 0)
-		return fail(), -1;
+	if (store_remove(s, "containers", id) < 0) {
+		(void)fail();
+		return -1;
+	}
 	return 0;
 }
 
@@ -1085,8 +1098,10 @@ remove_image(struct store *s, const char *ref, const char *id)
 		       ref, SHORT_ID_LEN, user);
 		return -1;
 	}
-	if (store_remove(s, "images", id) < 0)
-		return fail(), -1;
+	if (store_remove(s, "images", id) < 0) {
+		(void)fail();
+		return -1;
+	}
 	return 0;
 }
 

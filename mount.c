@@ -352,11 +352,11 @@ read_only_root(void)
 }
 
 /*
- * Build the container's filesystem and enter it. The steps must come in
- * this order: mounts made before MS_PRIVATE would propagate to the host;
- * /proc must be mounted from inside the new PID namespace to show it;
- * pivot_root needs the new root to be a mount point; the /etc files are
- * written last, inside the new root.
+ * Build the container's filesystem and enter it, in this order. Mounts
+ * made before MS_PRIVATE would propagate to the host. /proc shows the new
+ * PID namespace only when mounted from inside it. pivot_root needs the
+ * new root to be a mount point. The /etc files are written last, inside
+ * the new root.
  */
 int
 rootfs_enter(const struct rootfs *r)

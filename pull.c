@@ -4,10 +4,11 @@
  *
  * Follows the OCI distribution specification (spec.md: pulling
  * manifests and blobs), Docker's token authentication specification
- * (a 401 with "WWW-Authenticate: Bearer realm=...,service=...,scope=..."
- * is answered with a token from the realm), and the OCI image-spec for
- * manifests, image indexes and platform selection. Every byte is
- * checked against its digest before the image is published.
+ * (after a 401 with "WWW-Authenticate: Bearer realm=...,service=...,
+ * scope=...", the request is retried with a token from the realm), and
+ * the OCI image-spec for manifests, image indexes and platform
+ * selection. Every byte is checked against its digest before the image
+ * is published.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -400,6 +400,10 @@ case_logs_tail()
 	expect_out "$(printf 'c\nd')"
 	bk_run logs --tail 0 "$(newest_container)"
 	expect_out ""
+	bk_run logs --tail all "$(newest_container)"
+	expect_out "$(printf 'a\nb\nc\nd')"
+	bk_run logs --tail abc "$(newest_container)"
+	[ "$RC" -eq 125 ] || fail_cmd "--tail abc: exit $RC, expected 125"
 }
 
 case_detach_not_found()
