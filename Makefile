@@ -6,6 +6,8 @@ CFLAGS   = -std=c11 -Os -Wall -Wextra -Werror -D_GNU_SOURCE \
            -ffunction-sections -fdata-sections
 LDFLAGS  = -static -Wl,--gc-sections -s
 BUILD    = build
+BIN      = bocker
+ASAN_BIN = bocker-asan
 
 # Sanitizer build: glibc, AddressSanitizer and UBSan, for the tests.
 ASAN_CC     = gcc
@@ -24,12 +26,15 @@ SRC = \
 	http.c \
 	image.c \
 	inflate.c \
+	inspect.c \
 	json.c \
 	layer.c \
 	manifest.c \
 	mount.c \
 	netlink.c \
 	network.c \
+	nft.c \
+	pty.c \
 	pull.c \
 	reference.c \
 	store.c \
@@ -61,7 +66,7 @@ APT_OPTS        = -o Dir::Etc::SourceList=$(CURDIR)/$(APT_DIR)/sources.list \
 # to build against them with musl.
 KINC = $(BUILD)/kernel-include
 
-all: bocker
+all: $(BIN)
 
 $(KINC)/linux:
 	mkdir -p $(KINC)
@@ -69,15 +74,15 @@ $(KINC)/linux:
 	ln -sfn /usr/include/asm-generic $(KINC)/asm-generic
 	ln -sfn /usr/include/$$(gcc -print-multiarch)/asm $(KINC)/asm
 
-bocker: $(SRC) $(HDR) $(BEARSSL_LIB) $(KINC)/linux
+$(BIN): $(SRC) $(HDR) $(BEARSSL_LIB) $(KINC)/linux
 	$(CC) $(CFLAGS) -isystem $(KINC) -I$(BEARSSL_DIR)/inc -o $@ $(SRC) \
 		$(BEARSSL_LIB) $(LDFLAGS)
 
-bocker-asan: $(SRC) $(HDR) $(BEARSSL_GLIBC)
+$(ASAN_BIN): $(SRC) $(HDR) $(BEARSSL_GLIBC)
 	$(ASAN_CC) $(ASAN_CFLAGS) -I$(BEARSSL_DIR)/inc -o $@ $(SRC) \
 		$(BEARSSL_GLIBC)
 
-asan: bocker-asan
+asan: $(ASAN_BIN)
 
 $(BEARSSL_DIR)/Makefile:
 	mkdir -p $(APT_DIR)/lists/partial $(APT_DIR)/cache/archives/partial

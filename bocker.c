@@ -8,6 +8,7 @@
  * container's command cannot be run or is not found, else the
  * container's own status.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +42,9 @@ static const char usage_text[] =
 	"                                 run a command in a new container\n"
 	"      -d, --detach               run in the background, print the "
 	"id\n"
+	"      -i, --interactive          copy stdin to the container\n"
+	"      -t, --tty                  give the container a "
+	"pseudo-terminal\n"
 	"      --name <name>              name the container\n"
 	"      -e, --env <name>[=<value>] set a variable; --env-file <file>\n"
 	"      -v, --volume /host:/path[:ro]   bind a host directory or file\n"
@@ -49,10 +53,14 @@ static const char usage_text[] =
 	"      -h, --hostname <name>      --entrypoint <program>\n"
 	"      -m, --memory <size>[k|m|g] --cpu-shares <n>  --cpus <n>\n"
 	"      --pids-limit <n>           --read-only  --rm\n"
+	"      -p, --publish [<ip>:][<host port>:]<port>[/tcp|/udp]\n"
+	"                                 forward a host port\n"
 	"      --network bridge|none|host\n"
-	"  exec <container> <command> [<arg>...]\n"
+	"  exec [-i] [-t] <container> <command> [<arg>...]\n"
 	"                                 run a command in a running "
 	"container\n"
+	"  start [-a] <container>...      run stopped containers again "
+	"(-a: attached)\n"
 	"  logs [-f] [--tail <n>] <container>\n"
 	"                                 print a container's output\n"
 	"  stop [-t <seconds>] <container>...\n"
@@ -63,7 +71,11 @@ static const char usage_text[] =
 	"code\n"
 	"  commit <container> <image>     make an image of a container\n"
 	"  rm [-f] <id>...                remove containers or images\n"
-	"  rmi <image>...                 remove images\n"
+	"  rmi <image>...                 remove images, or one name of "
+	"several\n"
+	"  tag <image> <name>[:<tag>]     give an image another name\n"
+	"  inspect [--type container|image] <name|id>...\n"
+	"                                 show details as JSON\n"
 	"  prune                          remove containers that are not "
 	"running\n"
 	"  cleanup                        remove what killed runs left\n"
@@ -132,8 +144,9 @@ find_container(struct store *s, const char *ref, char *id)
 	return -1;
 }
 
+/* Resolve ref to an image id without reporting; errno as store_resolve. */
 static int
-find_image(struct store *s, const char *ref, char *id)
+resolve_image(struct store *s, const char *ref, char *id)
 {
 	struct reference r;
 	char familiar[600];
@@ -151,6 +164,14 @@ find_image(struct store *s, const char *ref, char *id)
 		err = errno;
 	}
 	errno = err;
+	return -1;
+}
+
+static int
+find_image(struct store *s, const char *ref, char *id)
+{
+	if (resolve_image(s, ref, id) == 0)
+		return 0;
 	if (errno == EEXIST)
 		report(0, "image id '%s' is ambiguous", ref);
 	else if (errno == ENOENT)
@@ -263,15 +284,24 @@ list(struct store *s, const char *kind, struct rows *rows)
 		free(rows->row);
 		return -1;
 	}
-	qsort(rows->row, rows->n, sizeof(struct row), newest_first);
+	/* qsort(3) must not get the NULL of an empty list. */
+	if (rows->n > 1)
+		qsort(rows->row, rows->n, sizeof(struct row), newest_first);
 	return 0;
 }
 
+/*
+ * images: one row a name, as Docker lists one row a tag. The names are
+ * the source the image was made from, then those that `tag` gave it. An
+ * image with no name left shows "<none>".
+ */
 static int
 cmd_images(struct store *s, int argc, char **argv)
 {
-	char source[4096];
+	char names[4096 + 16384];
 	struct rows rows;
+	const char *line;
+	size_t len;
 	size_t i;
 
 	(void)argv;
@@ -279,12 +309,18 @@ cmd_images(struct store *s, int argc, char **argv)
 		return usage_error("takes no arguments");
 	if (list(s, "images", &rows) < 0)
 		return fail();
-	printf("%-14s %s\n", "IMAGE ID", "SOURCE");
+	printf("%-14s %s\n", "IMAGE ID", "SOURCE/TAG");
 	for (i = 0; i < rows.n; i++) {
-		(void)store_read(s, "images", rows.row[i].id, "source", source,
-				 sizeof(source));
-		source[strcspn(source, "\n")] = '\0';
-		printf("%-14.*s %s\n", SHORT_ID_LEN, rows.row[i].id, source);
+		if (store_names(s, rows.row[i].id, names, sizeof(names)) < 0 ||
+		    names[0] == '\0')
+			snprintf(names, sizeof(names), "<none>\n");
+		for (line = names; *line != '\0'; line += len + 1) {
+			len = strcspn(line, "\n");
+			printf("%-14.*s %.*s\n", SHORT_ID_LEN, rows.row[i].id,
+			       (int)len, line);
+			if (line[len] == '\0')
+				break;
+		}
 	}
 	free(rows.row);
 	return 0;
@@ -544,27 +580,6 @@ add_tmpfs(struct run_options *o, const char *target)
 	return 0;
 }
 
-/* Boolean short options, alone or clustered as in "-dit". */
-static int
-short_flags(struct run_options *o, const char *arg, int *interactive)
-{
-	const char *p;
-
-	for (p = arg + 1; *p; p++) {
-		if (*p == 'd')
-			o->detach = 1;
-		else if (*p == 'i')
-			*interactive = 1;
-		else if (*p == 't') {
-			report(0, "option -t: pseudo-terminals are not "
-			       "supported yet");
-			return -1;
-		} else
-			return 1;
-	}
-	return 0;
-}
-
 /* Report an invalid option value; returns -1 for run_option. */
 static int
 invalid(const char *what, const char *value, const char *expected)
@@ -573,6 +588,92 @@ invalid(const char *what, const char *value, const char *expected)
 	       expected ? " (" : "", expected ? expected : "",
 	       expected ? ")" : "");
 	return -1;
+}
+
+/* A port number 1..65535 at text; "" is 0 when empty is allowed. */
+static long
+parse_port(const char *text, int empty_ok)
+{
+	if (*text == '\0')
+		return empty_ok ? 0 : -1;
+	return parse_count(text, 1, 65535);
+}
+
+/*
+ * -p [ip:][hostPort:]containerPort[/tcp|/udp]. No host port (or an empty
+ * one) lets the kernel pick a free one, as Docker does.
+ */
+static int
+add_port(struct run_options *o, const char *spec)
+{
+	struct port_spec p;
+	struct port_spec *grown;
+	char copy[128];
+	char *field[3];
+	char *proto;
+	size_t n;
+	long host;
+	long port;
+	struct in_addr a;
+
+	memset(&p, 0, sizeof(p));
+	n = 0;
+	if (strlen(spec) >= sizeof(copy))
+		goto bad;
+	snprintf(copy, sizeof(copy), "%s", spec);
+	p.protocol = IPPROTO_TCP;
+	proto = strchr(copy, '/');
+	if (proto != NULL) {
+		*proto++ = '\0';
+		if (!strcmp(proto, "udp"))
+			p.protocol = IPPROTO_UDP;
+		else if (strcmp(proto, "tcp"))
+			goto bad;
+	}
+	field[n++] = copy;
+	while (n < 3 && (field[n] = strchr(field[n - 1], ':')) != NULL)
+		*field[n++]++ = '\0';
+	if (strchr(field[n - 1], ':') != NULL)
+		goto bad;
+	port = parse_port(field[n - 1], 0);
+	host = n >= 2 ? parse_port(field[n - 2], 1) : 0;
+	if (port < 0 || host < 0)
+		goto bad;
+	if (n == 3 && field[0][0] != '\0') {
+		if (inet_pton(AF_INET, field[0], &a) != 1)
+			goto bad;
+		p.host_ip = a.s_addr;
+	}
+	p.host_port = host;
+	p.container_port = port;
+	grown = realloc(o->ports, (o->nports + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return -1;
+	o->ports = grown;
+	o->ports[o->nports++] = p;
+	return 0;
+bad:
+	return invalid("port", spec, "expected [ip:]hostPort:containerPort"
+		       "[/tcp|/udp]");
+}
+
+/* Boolean short options, alone or clustered as in "-dit". */
+static int
+short_flags(struct run_options *o, const char *arg)
+{
+	const char *p;
+
+	for (p = arg + 1; *p; p++) {
+		if (*p == 'd')
+			o->detach = 1;
+		else if (*p == 'i')
+			o->interactive = 1;
+		else if (*p == 't')
+			o->tty = 1;
+		else
+			return 1;
+	}
+	return 0;
 }
 
 static int
@@ -615,8 +716,6 @@ parse_network(const char *v, enum network_mode *mode)
 static int
 run_flag(struct run_options *o, const char *arg)
 {
-	int interactive;
-
 	if (!strcmp(arg, "--detach"))
 		o->detach = 1;
 	else if (!strcmp(arg, "--rm"))
@@ -624,9 +723,11 @@ run_flag(struct run_options *o, const char *arg)
 	else if (!strcmp(arg, "--read-only"))
 		o->read_only = 1;
 	else if (!strcmp(arg, "--interactive"))
-		interactive = 1;
+		o->interactive = 1;
+	else if (!strcmp(arg, "--tty"))
+		o->tty = 1;
 	else if (arg[1] != '-' && strspn(arg + 1, "dit") == strlen(arg + 1))
-		return short_flags(o, arg, &interactive);
+		return short_flags(o, arg);
 	else
 		return 1;
 	return 0;
@@ -694,10 +795,24 @@ run_option(struct run_options *o, int argc, char **argv, int *i)
 		return o->cpu_quota_us > 0 ? 0 :
 			invalid("number of cpus", v, "0.01 to 1024");
 	}
+	if ((v = option_value(argc, argv, i, "--publish", "-p")) != NULL)
+		return add_port(o, v);
 	if ((v = option_value(argc, argv, i, "--network", "--net")) != NULL)
 		return parse_network(v, &o->network) == 0 ? 0 :
 			invalid("network", v, "bridge, none or host");
 	return 1;
+}
+
+static void
+free_options(struct run_options *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nenv; i++)
+		free(o->env[i]);
+	free(o->env);
+	free(o->mounts);
+	free(o->ports);
 }
 
 /*
@@ -714,44 +829,141 @@ cmd_run(struct store *s, int argc, char **argv)
 	int i;
 
 	memset(&o, 0, sizeof(o));
+	status = EXIT_ENGINE;
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0';
 	     i++) {
 		rc = run_option(&o, argc, argv, &i);
-		if (rc < 0)
-			return EXIT_ENGINE;
-		if (rc > 0) {
+		if (rc > 0)
 			report(0, "unknown option '%s' (see 'bocker help')",
 			       argv[i]);
-			return EXIT_ENGINE;
+		if (rc != 0)
+			goto out;
+	}
+	if (i >= argc) {
+		status = usage_error("missing image");
+		goto out;
+	}
+	if (o.nports > 0 && o.network == NETWORK_NONE) {
+		report(0, "conflicting options: -p and --network none");
+		goto out;
+	}
+	/* Docker's behaviour: the host's ports are the container's own. */
+	if (o.nports > 0 && o.network == NETWORK_HOST) {
+		report(0, "warning: published ports are discarded with "
+		       "--network host");
+		o.nports = 0;
+	}
+	if (find_image(s, argv[i], image) < 0)
+		goto out;
+	if (container_run(s, image, argv + i + 1, &o, &status) < 0)
+		(void)fail();
+out:
+	free_options(&o);
+	return status;
+}
+
+/*
+ * The options of exec, before the container: -i and -t, alone, as "-it"
+ * or long. Returns the index of the container, or -1 after reporting.
+ */
+static int
+exec_options(struct run_options *o, int argc, char **argv)
+{
+	const char *arg;
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1] != '\0';
+	     i++) {
+		arg = argv[i];
+		if (!strcmp(arg, "--interactive")) {
+			o->interactive = 1;
+		} else if (!strcmp(arg, "--tty")) {
+			o->tty = 1;
+		} else if (arg[1] != '-' &&
+			   strspn(arg + 1, "it") == strlen(arg + 1)) {
+			o->interactive |= strchr(arg, 'i') != NULL;
+			o->tty |= strchr(arg, 't') != NULL;
+		} else {
+			report(0, "unknown option '%s' (see 'bocker help')",
+			       arg);
+			return -1;
 		}
 	}
+	return i;
+}
+
+/* exec [-i] [-t] <container> <command> [<arg>...] */
+/*
+ * start [-a] <container>...: run stopped containers again, detached, or
+ * with -a in the foreground, as `run` would. A running container is left
+ * as it is, as Docker does.
+ */
+static int
+cmd_start(struct store *s, int argc, char **argv)
+{
+	char id[ID_LEN + 1];
+	int attach;
+	int status;
+	int rc;
+	int i;
+
+	i = 1;
+	attach = i < argc && (!strcmp(argv[i], "-a") ||
+			      !strcmp(argv[i], "--attach"));
+	i += attach;
 	if (i >= argc)
-		return usage_error("missing image");
-	if (find_image(s, argv[i], image) < 0)
-		return EXIT_ENGINE;
-	if (container_run(s, image, argv + i + 1, &o, &status) < 0) {
-		(void)fail();
-		return status;
+		return usage_error("expected a container");
+	if (attach && argc - i != 1)
+		return usage_error("-a takes one container");
+	rc = 0;
+	for (; i < argc; i++) {
+		if (find_container(s, argv[i], id) < 0) {
+			rc = EXIT_ENGINE;
+			continue;
+		}
+		if (container_running(s, id) && !attach) {
+			printf("%s\n", argv[i]);
+			continue;
+		}
+		if (container_running(s, id)) {
+			report(0, "container '%s' is running, and bocker has "
+			       "no attach", argv[i]);
+			return EXIT_ENGINE;
+		}
+		if (container_start(s, id, attach, &status) < 0) {
+			(void)fail();
+			rc = status;
+			continue;
+		}
+		if (attach)
+			return status;
+		printf("%s\n", argv[i]);
 	}
-	return status;
+	return rc;
 }
 
 static int
 cmd_exec(struct store *s, int argc, char **argv)
 {
+	struct run_options o;
 	char id[ID_LEN + 1];
 	int status;
+	int i;
 
-	if (argc < 3)
+	memset(&o, 0, sizeof(o));
+	i = exec_options(&o, argc, argv);
+	if (i < 0)
+		return EXIT_ENGINE;
+	if (argc - i < 2)
 		return usage_error("expected a container and a command");
-	if (find_container(s, argv[1], id) < 0)
+	if (find_container(s, argv[i], id) < 0)
 		return EXIT_ENGINE;
 	if (!container_running(s, id)) {
 		report(0, "container '%s' exists but is not running",
-		       argv[1]);
+		       argv[i]);
 		return EXIT_ENGINE;
 	}
-	if (container_exec(s, id, argv + 2, &status) < 0) {
+	if (container_exec(s, id, argv + i + 1, &o, &status) < 0) {
 		(void)fail();
 		return status;
 	}
@@ -1126,23 +1338,171 @@ remove_one(struct store *s, const char *ref, int force)
 	return -1;
 }
 
+/*
+ * Remove the image named ref, or only the name when the image has
+ * another one, as docker rmi does with one tag of several.
+ */
+static int
+remove_image_name(struct store *s, const char *ref)
+{
+	char id[ID_LEN + 1];
+	char name[4096];
+	int rc;
+
+	if (find_image(s, ref, id) < 0)
+		return -1;
+	rc = store_untag(s, id, ref, name, sizeof(name));
+	if (rc < 0) {
+		(void)fail();
+		return -1;
+	}
+	if (rc == 1) {
+		printf("Untagged: %s\n", name);
+		return 0;
+	}
+	if (remove_image(s, ref, id) < 0)
+		return -1;
+	printf("%s\n", ref);
+	return 0;
+}
+
 /* rmi <image>...: images only, as docker rmi. */
 static int
 cmd_rmi(struct store *s, int argc, char **argv)
 {
-	char id[ID_LEN + 1];
 	int status;
 	int i;
 
 	if (argc < 2)
 		return usage_error("expected at least one image");
-	for (status = 0, i = 1; i < argc; i++) {
-		if (find_image(s, argv[i], id) < 0 ||
-		    remove_image(s, argv[i], id) < 0)
+	for (status = 0, i = 1; i < argc; i++)
+		if (remove_image_name(s, argv[i]) < 0)
 			status = EXIT_ENGINE;
-		else
-			printf("%s\n", argv[i]);
+	return status;
+}
+
+/*
+ * tag <source-image> <target>: another name for an image, taken from
+ * any image that had it, as docker tag. Names are kept in the form pull
+ * records them: "busybox" is "busybox:latest".
+ */
+static int
+cmd_tag(struct store *s, int argc, char **argv)
+{
+	struct reference r;
+	char id[ID_LEN + 1];
+	char name[600];
+
+	if (argc != 3)
+		return usage_error("expected an image and a new name");
+	if (reference_parse(&r, argv[2]) < 0 || r.digest[0] != '\0') {
+		report(0, "invalid reference format '%s' (expected "
+		       "<name>[:<tag>])", argv[2]);
+		return EXIT_ENGINE;
 	}
+	reference_format(&r, name, sizeof(name));
+	if (find_image(s, argv[1], id) < 0)
+		return EXIT_ENGINE;
+	if (store_tag(s, id, name) < 0)
+		return fail();
+	return 0;
+}
+
+/*
+ * One argument of inspect: its text into *text. Returns 0 with *text
+ * NULL when nothing of the kinds asked for has that name, 1 when an id
+ * prefix is ambiguous, and -1 on failure.
+ */
+static int
+inspect_one(struct store *s, const char *ref, const char *type, char **text)
+{
+	char id[ID_LEN + 1];
+	int ambiguous;
+
+	*text = NULL;
+	ambiguous = 0;
+	if (strcmp(type, "image")) {
+		if (store_resolve(s, "containers", ref, id) == 0) {
+			*text = inspect_container(s, id);
+			return *text != NULL ? 0 : -1;
+		}
+		if (errno != ENOENT && errno != EEXIST)
+			return -1;
+		ambiguous = errno == EEXIST;
+	}
+	if (strcmp(type, "container")) {
+		if (resolve_image(s, ref, id) == 0) {
+			*text = inspect_image(s, id);
+			return *text != NULL ? 0 : -1;
+		}
+		if (errno != ENOENT && errno != EEXIST)
+			return -1;
+		ambiguous |= errno == EEXIST;
+	}
+	return ambiguous;
+}
+
+/*
+ * inspect [--type container|image] <name|id>...: a JSON array with one
+ * object an argument that names something; a line on stderr and exit
+ * status 1 for each that does not, as docker inspect.
+ */
+static int
+cmd_inspect(struct store *s, int argc, char **argv)
+{
+	const char *type;
+	char *text;
+	int status;
+	int found;
+	int rc;
+	int i;
+
+	type = "";
+	i = 1;
+	if (i < argc && !strncmp(argv[i], "--type=", 7))
+		type = argv[i++] + 7;
+	else if (i + 1 < argc && !strcmp(argv[i], "--type")) {
+		type = argv[i + 1];
+		i += 2;
+	}
+	if (strcmp(type, "") && strcmp(type, "container") &&
+	    strcmp(type, "image")) {
+		report(0, "invalid --type '%s' (container or image)", type);
+		return EXIT_ENGINE;
+	}
+	if (i >= argc)
+		return usage_error("expected a container or an image");
+	if (argv[i][0] == '-') {
+		report(0, "unknown option '%s' (see 'bocker help')", argv[i]);
+		return EXIT_ENGINE;
+	}
+	status = 0;
+	found = 0;
+	printf("[");
+	for (; i < argc; i++) {
+		rc = inspect_one(s, argv[i], type, &text);
+		if (rc < 0) {
+			(void)fail();
+			status = EXIT_ENGINE;
+			continue;
+		}
+		if (rc == 1) {
+			report(0, "id '%s' is ambiguous", argv[i]);
+			if (status == 0)
+				status = 1;
+			continue;
+		}
+		if (text == NULL) {
+			report(0, "no such object: %s", argv[i]);
+			if (status == 0)
+				status = 1;
+			continue;
+		}
+		printf("%s%s", found ? ",\n" : "\n", text);
+		free(text);
+		found = 1;
+	}
+	printf(found ? "\n]\n" : "]\n");
 	return status;
 }
 
@@ -1244,6 +1604,34 @@ is_live(const char *id, void *arg)
 	return container_running(arg, id);
 }
 
+static int
+count(struct store *s, const char *name, void *arg)
+{
+	(void)s;
+	(void)name;
+	++*(int *)arg;
+	return 0;
+}
+
+/*
+ * The NAT rules: those of containers that are gone, and the whole table
+ * once no address is leased, so no container on the bridge is left.
+ */
+static void
+clean_nat(struct store *s)
+{
+	struct network n;
+	int leases;
+
+	if (network_config(&n) < 0)
+		return;
+	leases = 0;
+	(void)store_each(s, "net", count, &leases);
+	if ((leases > 0 ? nft_prune(&n, container_live, s) : nft_remove(&n))
+	    < 0)
+		report(errno, "%s, ignoring", error_context());
+}
+
 /* Is some running container's id the 11 hex digits of "veth<hex>"? */
 static int
 veth_owner_running(struct store *s, const char *name)
@@ -1271,7 +1659,8 @@ clean_veth(const char *name, void *arg)
 /*
  * Remove what bockers killed hard left behind: unfinished builds and
  * removals under tmp/, stale address leases, cgroups of containers that
- * are not running, and veth ends without a running container. The store
+ * are not running, veth ends without a running container, and NAT rules
+ * (all of bocker's table when no container is left). The store
  * is locked exclusively, so no other bocker is between steps meanwhile.
  */
 static int
@@ -1290,6 +1679,7 @@ cmd_cleanup(struct store *s, int argc, char **argv)
 	(void)cgroup_prune(is_live, s);
 	if (netlink_each_link(clean_veth, s) < 0)
 		report(errno, "%s, ignoring", error_context());
+	clean_nat(s);
 	store_unlock(lock);
 	return 0;
 }
@@ -1336,11 +1726,14 @@ static const struct command {
 	{ "images", cmd_images, 1 },
 	{ "ps", cmd_ps, 1 },
 	{ "run", cmd_run, 1 },
+	{ "start", cmd_start, 1 },
 	{ "exec", cmd_exec, 1 },
 	{ "logs", cmd_logs, 1 },
 	{ "commit", cmd_commit, 1 },
 	{ "rm", cmd_rm, 1 },
 	{ "rmi", cmd_rmi, 1 },
+	{ "tag", cmd_tag, 1 },
+	{ "inspect", cmd_inspect, 1 },
 	{ "prune", cmd_prune, 1 },
 	{ "stop", cmd_stop, 1 },
 	{ "kill", cmd_kill, 1 },

@@ -90,6 +90,10 @@ int store_resolve(struct store *s, const char *kind, const char *ref,
 		  char *id);
 int store_name_stale(struct store *s, const char *name);
 void store_release_name(struct store *s, const char *name, const char *id);
+int store_tag(struct store *s, const char *id, const char *name);
+int store_names(struct store *s, const char *id, char *buf, size_t size);
+int store_untag(struct store *s, const char *id, const char *ref, char *name,
+		size_t size);
 
 /* cgroup.c */
 #define CGROUP_PATH_MAX 4096
@@ -132,6 +136,14 @@ int netlink_link_delete(const char *name);
 int netlink_each_link(int (*fn)(const char *name, void *arg), void *arg);
 
 /* network.c */
+/* A -p of `run`: [ip:]hostPort:containerPort[/tcp|udp]. */
+struct port_spec {
+	uint32_t host_ip;	/* network byte order; 0 for every address */
+	uint16_t host_port;
+	uint16_t container_port;
+	int protocol;		/* IPPROTO_TCP or IPPROTO_UDP */
+};
+
 struct network {
 	char bridge[16];
 	char subnet_text[32];
@@ -146,13 +158,26 @@ struct network {
 };
 
 int network_config(struct network *n);
-int network_lease(struct network *n, struct store *s);
+int network_lease(struct network *n, struct store *s, const char *id);
 void network_release(struct network *n);
 int network_bridge(struct network *n);
 int network_veth(struct network *n, const char *id, pid_t pid);
 int network_loopback(void);
 int network_inside(struct network *n);
 const char *network_address(const struct network *n);
+int network_publish(struct network *n, const char *id,
+		    struct port_spec *ports, size_t nports, int *fds);
+void network_unpublish(struct network *n, const char *id, int *fds,
+		       size_t nports);
+
+/* nft.c: the NAT rules of a bridge's containers, in a table of ours. */
+int nft_masquerade(const struct network *n);
+int nft_publish(const struct network *n, const char *id,
+		const struct port_spec *ports, size_t nports);
+int nft_unpublish(const struct network *n, const char *id);
+int nft_prune(const struct network *n,
+	      int (*live)(const char *id, void *arg), void *arg);
+int nft_remove(const struct network *n);
 
 /* mount.c */
 /* A -v (bind) or --tmpfs mount of `run`. */
@@ -172,11 +197,17 @@ struct rootfs {
 	int read_only;				/* --read-only */
 	const char *workdir;			/* made before read-only */
 	char hostname_file[80];
-	char hosts[512];
+	char hosts[16384];
 	char resolv[4096];
 };
 
 int rootfs_enter(const struct rootfs *r);
+
+/* pty.c: the pseudo-terminal of run -t and exec -t. */
+int pty_socketpair(int sv[2]);
+int pty_attach(int sock);
+int pty_accept(int sock, int *master);
+int pty_relay(int master, int logfd, pid_t pid, int input);
 
 /* container.c */
 enum network_mode { NETWORK_BRIDGE, NETWORK_NONE, NETWORK_HOST };
@@ -196,20 +227,27 @@ struct run_options {
 	long cpu_shares;
 	long pids;
 	long cpu_quota_us;	/* per 100 ms period, from --cpus */
+	struct port_spec *ports;	/* -p */
+	size_t nports;
 	enum network_mode network;
 	int detach;
+	int interactive;	/* -i: the container reads bocker's stdin */
+	int tty;		/* -t: a pseudo-terminal for the container */
 	int remove;		/* --rm */
 	int read_only;
 };
 
 int container_run(struct store *s, const char *image, char **argv,
 		  const struct run_options *o, int *status);
+int container_start(struct store *s, const char *id, int attach,
+		    int *status);
 int container_running(struct store *s, const char *id);
+int container_live(const char *id, void *store);
 pid_t container_pid(struct store *s, const char *id);
 int container_wait(struct store *s, const char *id, int timeout_ms);
 int container_wait_exit(struct store *s, const char *id);
 int container_exec(struct store *s, const char *id, char **argv,
-		   int *status);
+		   const struct run_options *o, int *status);
 
 /* image.c: images are built in tmp/<id> and published by rename. */
 struct build {
@@ -246,6 +284,18 @@ void config_free_vector(char **v);
 char **config_argv(const struct image_config *c, char **args);
 int config_user(const char *spec, uid_t *uid, gid_t *gid, char *home,
 		size_t size);
+
+/*
+ * inspect.c: containers/<id>/config.json, written when a container is
+ * created and read back to run it again; the text of `inspect`.
+ */
+int inspect_record(int dirfd, const struct run_options *o,
+		   const struct image_config *c, char **argv,
+		   const char *hostname);
+int inspect_load(int dirfd, struct run_options *o, char ***argv);
+void inspect_free(struct run_options *o, char **argv);
+char *inspect_container(struct store *s, const char *id);
+char *inspect_image(struct store *s, const char *id);
 
 /* pull.c */
 struct pull_options {

@@ -10,6 +10,7 @@
  * ROOT/containers/<id>/:
  *
  *	image, command, created	what was run, written before it starts
+ *	config.json		its flags and command, as `inspect` shows them
  *	name			its --name, if it has one
  *	state			pid and status, replaced atomically
  *	log			everything it wrote to stdout and stderr
@@ -63,11 +64,18 @@ struct run {
 	int dirfd;
 	int logfd;
 	struct network net;
+	struct port_spec *ports;	/* -p, host ports filled in */
+	int *portfds;		/* the sockets holding the host ports */
+	size_t nports;
+	int published;		/* the DNAT rules are in place */
+	int restart;		/* `start`: the container exists already */
 	struct cgroup cg;
 	struct limits limits;
 	struct rootfs rootfs;
 	int sync[2];		/* parent to child: set-up done, go on */
 	int report[2];		/* child to parent: struct failure, or EOF */
+	int console[2];		/* -t: the pty master goes up this pair */
+	int master;		/* -t: the pty master, once received */
 	int out[2];
 	int err[2];
 	pid_t pid;
@@ -175,6 +183,7 @@ environment(struct run *r, const char *home)
 	static char path[] = "PATH=" DEFAULT_PATH;
 	static char hostname[9 + 64];
 	static char home_var[4096 + 5];
+	static char term[] = "TERM=xterm";
 	char **image = r->config.env;
 	size_t n;
 	size_t i;
@@ -182,7 +191,7 @@ environment(struct run *r, const char *home)
 	n = 0;
 	while (image != NULL && image[n] != NULL)
 		n++;
-	r->envp = calloc(n + 4, sizeof(*r->envp));
+	r->envp = calloc(n + 5, sizeof(*r->envp));
 	if (r->envp == NULL)
 		return error_set("build the environment");
 	for (i = 0; i < n; i++)
@@ -195,6 +204,9 @@ environment(struct run *r, const char *home)
 		r->envp[n++] = hostname;
 	if (!has_variable(image, "HOME"))
 		r->envp[n++] = home_var;
+	/* Docker sets TERM when it gives the command a terminal. */
+	if (r->options->tty && !has_variable(image, "TERM"))
+		r->envp[n++] = term;
 	return 0;
 }
 
@@ -294,6 +306,41 @@ become_user(struct run *r)
 	return 0;
 }
 
+/*
+ * The command's standard streams, as Docker sets them. With -t all
+ * three are the slave of a new pty. Otherwise stdin is bocker's with -i
+ * and /dev/null without, and stdout and stderr are the pipes that run
+ * copies to the log (exec has none and leaves its own).
+ */
+static int
+standard_streams(struct run *r)
+{
+	int fd;
+	int rc;
+
+	if (r->options->tty)
+		return pty_attach(r->console[1]);
+	if (!r->options->interactive) {
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		trace(fd, "openat(AT_FDCWD, \"/dev/null\", "
+		      "O_RDONLY|O_CLOEXEC)");
+		if (fd < 0)
+			return error_set("open '/dev/null'");
+		rc = dup2(fd, STDIN_FILENO);
+		trace(rc, "dup2(%d, 0)", fd);
+		if (fd != STDIN_FILENO)
+			(void)close(fd);
+		if (rc < 0)
+			return error_set("redirect stdin");
+	}
+	if (r->out[1] < 0)
+		return 0;
+	if (dup2(r->out[1], STDOUT_FILENO) < 0 ||
+	    dup2(r->err[1], STDERR_FILENO) < 0)
+		return error_set("redirect output");
+	return 0;
+}
+
 /* The container's first process, PID 1 of its new PID namespace. */
 static int
 child_main(void *arg)
@@ -306,6 +353,8 @@ child_main(void *arg)
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)close(r->sync[1]);
 	(void)close(r->report[0]);
+	if (r->options->tty)
+		(void)close(r->console[0]);
 	/*
 	 * Joining a v1 cgroup waits for an RCU grace period of several
 	 * milliseconds. The child joins while the parent snapshots the
@@ -337,15 +386,115 @@ child_main(void *arg)
 		child_fail(r->report[1], 0);
 	if (become_user(r) < 0)
 		child_fail(r->report[1], 0);
-	if (dup2(r->out[1], STDOUT_FILENO) < 0 ||
-	    dup2(r->err[1], STDERR_FILENO) < 0) {
-		error_set("redirect output");
+	/* After become_user(), so that the pty's slave belongs to the
+	 * user, as a terminal someone logs in on does. */
+	if (standard_streams(r) < 0)
 		child_fail(r->report[1], 0);
-	}
 	seal_fds();
 	trace_note("execve(\"%s\", ...) follows", r->argv[0]);
 	exec_command(r->argv, r->envp);
 	child_fail(r->report[1], 1);
+}
+
+/* Where etc_files() adds a running container's line to /etc/hosts. */
+struct hosts {
+	struct store *store;
+	const char *self;
+	char *text;
+	size_t size;
+	size_t len;
+};
+
+/*
+ * "<address>\t<name> <short id>" for a running container on the bridge,
+ * so that containers reach each other by name, as on a Docker network.
+ * The leases under net/ are the running containers (each holds its own
+ * flocked), and each names its container, so this costs a few calls per
+ * running container, however many have exited.
+ */
+static int
+add_host(struct store *s, const char *address, void *arg)
+{
+	struct hosts *h = arg;
+	char id[ID_LEN + 1];
+	char name[256];
+	char path[64];
+	ssize_t got;
+	int fd;
+	int n;
+
+	snprintf(path, sizeof(path), "net/%s", address);
+	fd = openat(s->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	got = -1;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
+		got = pread(fd, id, ID_LEN, 0);
+	(void)close(fd);
+	if (got != ID_LEN)
+		return 0;
+	id[ID_LEN] = '\0';
+	if (!strcmp(id, h->self))
+		return 0;
+	name[0] = '\0';
+	(void)store_read(s, "containers", id, "name", name, sizeof(name));
+	name[strcspn(name, "\n")] = '\0';
+	n = snprintf(h->text + h->len, h->size - h->len, "%s\t%s%s%.*s\n",
+		     address, name, name[0] ? " " : "", SHORT_ID_LEN, id);
+	/* A line that does not fit is left out whole. */
+	if (n > 0 && (size_t)n < h->size - h->len)
+		h->len += n;
+	else
+		h->text[h->len] = '\0';
+	return 0;
+}
+
+/*
+ * The host's resolver settings, never a resolver of our own; but a
+ * nameserver on the host's loopback is not reachable from the
+ * container's own network namespace, so, as Docker does, such lines are
+ * left out, and Docker's public defaults stand in when none is left.
+ */
+static void
+resolv_conf(struct run *r, char *out, size_t size)
+{
+	char host[4096];
+	const char *line;
+	const char *end;
+	const char *a;
+	size_t len;
+	int servers;
+	ssize_t n;
+
+	out[0] = '\0';
+	n = file_read(AT_FDCWD, "/etc/resolv.conf", host, sizeof(host));
+	if (n < 0)
+		return;
+	if (r->options->network == NETWORK_HOST) {
+		snprintf(out, size, "%s", host);
+		return;
+	}
+	len = 0;
+	servers = 0;
+	for (line = host; *line; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		if (!strncmp(line, "nameserver", 10) &&
+		    (line[10] == ' ' || line[10] == '\t')) {
+			a = line + 10 + strspn(line + 10, " \t");
+			if (!strncmp(a, "127.", 4) || !strncmp(a, "::1", 3))
+				continue;
+			servers++;
+		}
+		if (len + (end - line) + 2 > size)
+			break;
+		memcpy(out + len, line, end - line);
+		len += end - line;
+		out[len++] = '\n';
+	}
+	out[len] = '\0';
+	if (servers == 0)
+		snprintf(out + len, size - len,
+			 "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 }
 
 /* Contents of /etc/hosts and /etc/resolv.conf for the container. */
@@ -353,20 +502,26 @@ static void
 etc_files(struct run *r)
 {
 	struct rootfs *fs = &r->rootfs;
-	ssize_t n;
+	struct hosts h;
+	int n;
 
 	snprintf(fs->hostname_file, sizeof(fs->hostname_file), "%s\n",
 		 r->hostname);
-	snprintf(fs->hosts, sizeof(fs->hosts),
-		 "127.0.0.1\tlocalhost\n"
-		 "::1\tlocalhost ip6-localhost ip6-loopback\n"
-		 "%s\t%s\n", r->net.address ? network_address(&r->net) :
-		 "127.0.1.1", r->hostname);
-	/* The host's resolver settings, never a hard-coded resolver. */
-	n = file_read(AT_FDCWD, "/etc/resolv.conf", fs->resolv,
-		      sizeof(fs->resolv));
-	if (n < 0)
-		fs->resolv[0] = '\0';
+	n = snprintf(fs->hosts, sizeof(fs->hosts),
+		     "127.0.0.1\tlocalhost\n"
+		     "::1\tlocalhost ip6-localhost ip6-loopback\n"
+		     "%s\t%s\n", r->net.address ? network_address(&r->net) :
+		     "127.0.1.1", r->hostname);
+	if (r->options->network == NETWORK_BRIDGE && n > 0 &&
+	    (size_t)n < sizeof(fs->hosts)) {
+		h.store = r->store;
+		h.self = r->id;
+		h.text = fs->hosts;
+		h.size = sizeof(fs->hosts);
+		h.len = n;
+		(void)store_each(r->store, "net", add_host, &h);
+	}
+	resolv_conf(r, fs->resolv, sizeof(fs->resolv));
 }
 
 static long
@@ -463,7 +618,9 @@ describe(struct run *r)
 		return -1;
 	if (file_write(r->dirfd, "image", r->image, O_CREAT | O_EXCL) < 0 ||
 	    file_write(r->dirfd, "command", command, O_CREAT | O_EXCL) < 0 ||
-	    file_write(r->dirfd, "created", created, O_CREAT | O_EXCL) < 0)
+	    file_write(r->dirfd, "created", created, O_CREAT | O_EXCL) < 0 ||
+	    inspect_record(r->dirfd, r->options, &r->config, r->argv,
+			   r->hostname) < 0)
 		return -1;
 	r->logfd = openat(r->dirfd, "log", O_WRONLY | O_CREAT | O_EXCL |
 			  O_APPEND | O_CLOEXEC, 0600);
@@ -483,7 +640,10 @@ root_paths(struct run *r)
 	struct rootfs *fs = &r->rootfs;
 	const char *root = r->store->root;
 
-	snprintf(fs->root, sizeof(fs->root), "%s/tmp/%s/rootfs", root, r->id);
+	const char *dir = r->restart ? "containers" : "tmp";
+
+	snprintf(fs->root, sizeof(fs->root), "%s/%s/%s/rootfs", root, dir,
+		 r->id);
 	fs->mounts = r->options->mounts;
 	fs->nmounts = r->options->nmounts;
 	fs->read_only = r->options->read_only;
@@ -492,9 +652,10 @@ root_paths(struct run *r)
 		return;
 	snprintf(fs->lower, sizeof(fs->lower), "%s/images/%s/rootfs", root,
 		 r->image);
-	snprintf(fs->upper, sizeof(fs->upper), "%s/tmp/%s/upper", root,
+	snprintf(fs->upper, sizeof(fs->upper), "%s/%s/%s/upper", root, dir,
 		 r->id);
-	snprintf(fs->work, sizeof(fs->work), "%s/tmp/%s/work", root, r->id);
+	snprintf(fs->work, sizeof(fs->work), "%s/%s/%s/work", root, dir,
+		 r->id);
 }
 
 /* The container's root: a snapshot of the image, or overlay dirs. */
@@ -540,6 +701,8 @@ open_pipes(struct run *r)
 	if (pipe2(r->sync, O_CLOEXEC) < 0 || pipe2(r->report, O_CLOEXEC) < 0 ||
 	    pipe2(r->out, O_CLOEXEC) < 0 || pipe2(r->err, O_CLOEXEC) < 0)
 		return error_set("pipe");
+	if (r->options->tty && pty_socketpair(r->console) < 0)
+		return -1;
 	return 0;
 }
 
@@ -576,7 +739,49 @@ clone_child(struct run *r)
 	(void)close(r->out[1]);
 	(void)close(r->err[1]);
 	r->sync[0] = r->report[1] = r->out[1] = r->err[1] = -1;
+	if (r->console[1] >= 0)
+		(void)close(r->console[1]);
+	r->console[1] = -1;
 	return 0;
+}
+
+/*
+ * The container's veth pair. The kernel removes the pair of an ended
+ * container only once its network namespace is gone, which may take a
+ * moment, so `start` removes a leftover of the same name: it holds the
+ * container's lock, so that pair is no running container's.
+ */
+static int
+make_veth(struct run *r)
+{
+	if (network_veth(&r->net, r->id, r->pid) == 0)
+		return 0;
+	if (!r->restart || errno != EEXIST)
+		return -1;
+	if (netlink_link_delete(r->net.veth) < 0 && errno != ENODEV)
+		return -1;
+	return network_veth(&r->net, r->id, r->pid);
+}
+
+/* Forward the -p host ports to the container, in the kernel. */
+static int
+publish(struct run *r)
+{
+	if (r->nports == 0)
+		return 0;
+	if (network_publish(&r->net, r->id, r->ports, r->nports,
+			    r->portfds) < 0)
+		return -1;
+	r->published = 1;
+	return 0;
+}
+
+static void
+unpublish(struct run *r)
+{
+	if (r->published)
+		network_unpublish(&r->net, r->id, r->portfds, r->nports);
+	r->published = 0;
 }
 
 /*
@@ -590,11 +795,12 @@ start_child(struct run *r, int *status)
 	struct failure f;
 	ssize_t n;
 
-	if (make_root(r) < 0 || describe(r) < 0)
+	if (!r->restart && (make_root(r) < 0 || describe(r) < 0))
 		return -1;
 	if (r->options->network == NETWORK_BRIDGE &&
 	    (network_bridge(&r->net) < 0 ||
-	     network_veth(&r->net, r->id, r->pid) < 0))
+	     nft_prune(&r->net, container_live, r->store) < 0 ||
+	     make_veth(r) < 0 || publish(r) < 0))
 		return -1;
 	if (record_state(r, r->dirfd, "running", 0) < 0)
 		return -1;
@@ -602,6 +808,10 @@ start_child(struct run *r, int *status)
 	 * fails with EPIPE and the report read below gives the reason. */
 	if (write(r->sync[1], "g", 1) != 1 && errno != EPIPE)
 		return error_set("start container");
+	/* With -t the child waits once more, for the pty's size; a child
+	 * that failed before it sent the master reports as usual. */
+	if (r->options->tty && pty_accept(r->console[0], &r->master) < 0)
+		return -1;
 	n = read(r->report[0], &f, sizeof(f));
 	if (n == 0)
 		return 0;
@@ -687,13 +897,20 @@ release(struct run *r)
 	int *fds[] = {
 		&r->sync[0], &r->sync[1], &r->report[0], &r->report[1],
 		&r->out[0], &r->out[1], &r->err[0], &r->err[1], &r->logfd,
-		&r->runlock, &r->dirfd,
+		&r->runlock, &r->dirfd, &r->console[0], &r->console[1],
+		&r->master,
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
 		close_fd(fds[i]);
+	unpublish(r);
 	network_release(&r->net);
+	free(r->ports);
+	free(r->portfds);
+	r->ports = NULL;
+	r->portfds = NULL;
+	r->nports = 0;
 }
 
 static void
@@ -707,6 +924,7 @@ run_init(struct run *r, struct store *s, const struct run_options *o)
 	r->tmplock = r->runlock = r->dirfd = r->logfd = -1;
 	r->sync[0] = r->sync[1] = r->report[0] = r->report[1] = -1;
 	r->out[0] = r->out[1] = r->err[0] = r->err[1] = -1;
+	r->console[0] = r->console[1] = r->master = -1;
 	r->net.leasefd = -1;
 }
 
@@ -816,6 +1034,59 @@ claim_name(struct run *r)
 			 r->options->name);
 }
 
+/* A copy of the -p ports, whose host port 0 becomes a real one. */
+static int
+copy_ports(struct run *r)
+{
+	size_t n = r->options->nports;
+
+	if (n == 0)
+		return 0;
+	r->ports = calloc(n, sizeof(*r->ports));
+	r->portfds = calloc(n, sizeof(*r->portfds));
+	if (r->ports == NULL || r->portfds == NULL)
+		return error_set("allocate ports");
+	memcpy(r->ports, r->options->ports, n * sizeof(*r->ports));
+	r->nports = n;
+	return 0;
+}
+
+/*
+ * `start`: open the stopped container's directory, take its lock (one
+ * start wins, and a running container is refused) and its log.
+ */
+static int
+reopen(struct run *r)
+{
+	char path[ID_LEN + 16];
+
+	snprintf(path, sizeof(path), "containers/%s", r->id);
+	r->dirfd = openat(r->store->rootfd, path, O_RDONLY | O_DIRECTORY |
+			  O_CLOEXEC);
+	if (r->dirfd < 0)
+		return error_set("open '%s'", path);
+	r->runlock = openat(r->dirfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC,
+			    0600);
+	if (r->runlock < 0)
+		return error_set("open '%s/lock'", path);
+	if (flock(r->runlock, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			errno = EBUSY;
+		/* Not ours: abandon() must not touch a running container. */
+		close_fd(&r->runlock);
+		return error_set("lock the container");
+	}
+	trace(0, "flock(%d<%s/lock>, LOCK_EX|LOCK_NB)", r->runlock, path);
+	/* The exit status of the last run goes; `wait` reads the next. */
+	if (ftruncate(r->runlock, 0) < 0)
+		return error_set("truncate '%s/lock'", path);
+	r->logfd = openat(r->dirfd, "log", O_WRONLY | O_CREAT | O_APPEND |
+			  O_CLOEXEC, 0600);
+	if (r->logfd < 0)
+		return error_set("open '%s/log'", path);
+	return 0;
+}
+
 /* Everything the container needs before its first process exists. */
 static int
 prepare(struct run *r)
@@ -824,24 +1095,33 @@ prepare(struct run *r)
 
 	if (run_limits(r) < 0 || network_config(&r->net) < 0)
 		return -1;
-	r->tmplock = store_tmp_create(r->store, r->id);
-	if (r->tmplock < 0)
-		return -1;
+	if (r->restart) {
+		if (reopen(r) < 0)
+			return -1;
+	} else {
+		r->tmplock = store_tmp_create(r->store, r->id);
+		if (r->tmplock < 0)
+			return -1;
+	}
 	snprintf(r->hostname, sizeof(r->hostname), "%.*s", SHORT_ID_LEN,
 		 r->id);
 	if (r->options->hostname != NULL)
 		snprintf(r->hostname, sizeof(r->hostname), "%s",
 			 r->options->hostname);
-	if (claim_name(r) < 0)
-		return -1;
-	snprintf(path, sizeof(path), "tmp/%s", r->id);
-	r->dirfd = openat(r->store->rootfd, path, O_RDONLY | O_DIRECTORY |
-			  O_CLOEXEC);
-	if (r->dirfd < 0)
-		return error_set("open '%s'", path);
+	if (!r->restart) {
+		if (claim_name(r) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "tmp/%s", r->id);
+		r->dirfd = openat(r->store->rootfd, path, O_RDONLY |
+				  O_DIRECTORY | O_CLOEXEC);
+		if (r->dirfd < 0)
+			return error_set("open '%s'", path);
+	}
 	root_paths(r);
 	if (r->options->network == NETWORK_BRIDGE &&
-	    network_lease(&r->net, r->store) < 0)
+	    network_lease(&r->net, r->store, r->id) < 0)
+		return -1;
+	if (copy_ports(r) < 0)
 		return -1;
 	if (cgroup_open(&r->cg, r->id) < 0 ||
 	    cgroup_create(&r->cg, &r->limits) < 0)
@@ -890,9 +1170,13 @@ abandon(struct run *r)
 		(void)kill(r->pid, SIGKILL);
 		(void)reap(r->pid);
 	}
+	unpublish(r);
 	if (r->cg.ndirs > 0)
 		(void)cgroup_destroy(&r->cg);
-	store_release_name(r->store, r->options->name, r->id);
+	if (r->restart && r->runlock >= 0 && r->dirfd >= 0)
+		(void)record_state(r, r->dirfd, "exited", EXIT_ENGINE);
+	else if (!r->restart)
+		store_release_name(r->store, r->options->name, r->id);
 	release(r);
 	if (r->tmplock >= 0)
 		(void)store_destroy_tmp(r->store, r->id, r->tmplock);
@@ -908,7 +1192,9 @@ supervise(struct run *r, int notify_fd, int *status)
 	char code[16];
 	int rc;
 
-	rc = store_publish(r->store, r->id, "containers", r->tmplock);
+	rc = 0;
+	if (!r->restart)
+		rc = store_publish(r->store, r->id, "containers", r->tmplock);
 	r->tmplock = -1;
 	notify(notify_fd, r->id, rc < 0 ? EXIT_ENGINE : 0);
 	memset(&sa, 0, sizeof(sa));
@@ -917,9 +1203,17 @@ supervise(struct run *r, int notify_fd, int *status)
 	(void)sigaction(SIGINT, &sa, NULL);
 	(void)sigaction(SIGTERM, &sa, NULL);
 	(void)sigaction(SIGHUP, &sa, NULL);
-	pump_output(r);
+	/* A detached container's monitor reads /dev/null: Docker's -dit
+	 * keeps a shell waiting for input rather than giving it EOF. */
+	if (r->master >= 0)
+		(void)pty_relay(r->master, r->logfd, r->pid,
+				r->options->interactive && !r->options->detach);
+	else
+		pump_output(r);
 	*status = reap(r->pid);
 	forward_to = 0;
+	/* Before the address lease goes: no rule may outlive it. */
+	unpublish(r);
 	(void)cgroup_destroy(&r->cg);
 	if (rc == 0)
 		(void)record_state(r, r->dirfd, "exited", *status);
@@ -935,9 +1229,14 @@ supervise(struct run *r, int notify_fd, int *status)
 	return rc;
 }
 
+/*
+ * Run a container: a new one, or with restart the stopped container of
+ * that id again, in its own root.
+ */
 static int
 run_container(struct store *s, const char *image, char **argv,
-	      const struct run_options *o, int notify_fd, int *status)
+	      const struct run_options *o, const char *restart,
+	      int notify_fd, int *status)
 {
 	struct run r;
 	int rc;
@@ -945,6 +1244,10 @@ run_container(struct store *s, const char *image, char **argv,
 	run_init(&r, s, o);
 	*status = EXIT_ENGINE;
 	memcpy(r.image, image, ID_LEN + 1);
+	if (restart != NULL) {
+		r.restart = 1;
+		memcpy(r.id, restart, ID_LEN + 1);
+	}
 	rc = load_config(&r);
 	if (rc == 0)
 		rc = apply_options(&r);
@@ -977,7 +1280,7 @@ run_container(struct store *s, const char *image, char **argv,
  */
 static int
 run_detached(struct store *s, const char *image, char **argv,
-	     const struct run_options *o, int *status)
+	     const struct run_options *o, const char *restart, int *status)
 {
 	struct started msg;
 	int pipefd[2];
@@ -998,7 +1301,8 @@ run_detached(struct store *s, const char *image, char **argv,
 		(void)dup2(null, STDIN_FILENO);
 		(void)dup2(null, STDOUT_FILENO);
 		(void)dup2(null, STDERR_FILENO);
-		(void)run_container(s, image, argv, o, pipefd[1], status);
+		(void)run_container(s, image, argv, o, restart, pipefd[1],
+				    status);
 		_exit(*status);
 	}
 	(void)close(pipefd[1]);
@@ -1014,7 +1318,8 @@ run_detached(struct store *s, const char *image, char **argv,
 		errno = msg.err;
 		return error_set("%s", msg.step);
 	}
-	printf("%s\n", msg.id);
+	if (restart == NULL)
+		printf("%s\n", msg.id);
 	return 0;
 }
 
@@ -1029,8 +1334,50 @@ container_run(struct store *s, const char *image, char **argv,
 	      const struct run_options *o, int *status)
 {
 	if (o->detach)
-		return run_detached(s, image, argv, o, status);
-	return run_container(s, image, argv, o, -1, status);
+		return run_detached(s, image, argv, o, NULL, status);
+	return run_container(s, image, argv, o, NULL, -1, status);
+}
+
+/*
+ * Start the stopped container id again (docker start): the command and
+ * options it was created with, from its config.json, in its own root,
+ * with a new address. Detached, unless attach: then as `run` in the
+ * foreground, with *status the container's exit status.
+ */
+int
+container_start(struct store *s, const char *id, int attach, int *status)
+{
+	struct run_options o;
+	char image[ID_LEN + 2];
+	char path[ID_LEN + 16];
+	char **argv;
+	int dirfd;
+	int rc;
+
+	*status = EXIT_ENGINE;
+	snprintf(path, sizeof(path), "containers/%s", id);
+	dirfd = openat(s->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return error_set("open '%s'", path);
+	rc = inspect_load(dirfd, &o, &argv);
+	(void)close(dirfd);
+	if (rc < 0)
+		return -1;
+	if (store_read(s, "containers", id, "image", image,
+		       sizeof(image)) < 0) {
+		inspect_free(&o, argv);
+		return -1;
+	}
+	image[strcspn(image, "\n")] = '\0';
+	o.detach = !attach;
+	/* Docker's start gives no input unless asked with -i. */
+	o.interactive = o.interactive && attach;
+	if (attach)
+		rc = run_container(s, image, argv, &o, id, -1, status);
+	else
+		rc = run_detached(s, image, argv, &o, id, status);
+	inspect_free(&o, argv);
+	return rc;
 }
 
 /* Is the container running? Its bocker holds containers/<id>/lock. */
@@ -1041,6 +1388,23 @@ container_running(struct store *s, const char *id)
 
 	snprintf(path, sizeof(path), "containers/%s/lock", id);
 	return store_lock_is_free(s->rootfd, path) == 0;
+}
+
+/*
+ * Is the container id alive: starting (its lock under tmp/ held) or
+ * running? The rename that publishes it moves the lock from tmp/ to
+ * containers/, so tmp/ is looked at first.
+ */
+int
+container_live(const char *id, void *store)
+{
+	struct store *s = store;
+	char path[ID_LEN + 16];
+
+	snprintf(path, sizeof(path), "tmp/%s/lock", id);
+	if (store_lock_is_free(s->rootfd, path) == 0)
+		return 1;
+	return container_running(s, id);
 }
 
 /* The pid recorded in the container's state file. */
@@ -1114,9 +1478,11 @@ exec_child(struct run *r)
 	int rc;
 
 	(void)close(r->report[0]);
+	if (r->options->tty)
+		(void)close(r->console[0]);
 	rc = chdir("/");
 	trace(rc, "chdir(\"/\")");
-	if (become_user(r) < 0)
+	if (become_user(r) < 0 || standard_streams(r) < 0)
 		child_fail(r->report[1], 0);
 	seal_fds();
 	exec_command(r->argv, r->envp);
@@ -1130,7 +1496,8 @@ exec_child(struct run *r)
  * CVE-2019-5736 class); the command itself is a fresh exec.
  */
 int
-container_exec(struct store *s, const char *id, char **argv, int *status)
+container_exec(struct store *s, const char *id, char **argv,
+	       const struct run_options *o, int *status)
 {
 	struct failure f;
 	struct run r;
@@ -1138,7 +1505,7 @@ container_exec(struct store *s, const char *id, char **argv, int *status)
 	pid_t pid;
 	int rc;
 
-	run_init(&r, s, NULL);
+	run_init(&r, s, o);
 	r.argv = argv;
 	*status = EXIT_ENGINE;
 	memcpy(r.id, id, ID_LEN + 1);
@@ -1154,6 +1521,8 @@ container_exec(struct store *s, const char *id, char **argv, int *status)
 		return -1;
 	if (join_namespaces(pid) < 0 || pipe2(r.report, O_CLOEXEC) < 0)
 		return -1;
+	if (r.options->tty && pty_socketpair(r.console) < 0)
+		return -1;
 	/* setns(CLONE_NEWPID) applies to children: fork to be inside. */
 	r.pid = fork();
 	trace(r.pid, "fork()");
@@ -1162,15 +1531,28 @@ container_exec(struct store *s, const char *id, char **argv, int *status)
 	if (r.pid == 0)
 		exec_child(&r);
 	(void)close(r.report[1]);
+	close_fd(&r.console[1]);
+	if (r.options->tty && pty_accept(r.console[0], &r.master) < 0) {
+		(void)kill(r.pid, SIGKILL);
+		(void)reap(r.pid);
+		close_fd(&r.console[0]);
+		(void)close(r.report[0]);
+		return -1;
+	}
+	close_fd(&r.console[0]);
 	n = read(r.report[0], &f, sizeof(f));
 	(void)close(r.report[0]);
 	if (n == sizeof(f)) {
 		(void)reap(r.pid);
+		close_fd(&r.master);
 		errno = f.err;
 		*status = (f.err == ENOENT || f.err == ENOTDIR)
 			  ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 		return error_set("%s", f.step);
 	}
+	if (r.master >= 0)
+		(void)pty_relay(r.master, -1, r.pid, r.options->interactive);
+	close_fd(&r.master);
 	*status = reap(r.pid);
 	return 0;
 }

@@ -10,10 +10,12 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "bocker.h"
@@ -71,12 +73,13 @@ format_address(uint32_t host_order, char *buf, size_t size)
 
 /*
  * Lease the lowest free address: net/<address> in the store, flocked for
- * as long as the container runs. A lease dies with the process holding
- * it, so a container killed hard never keeps its address. The store lock
- * is held shared, so cleanup cannot remove a lease file being taken.
+ * as long as the container runs, holding the container's id. A lease
+ * dies with the process holding it, so a container killed hard never
+ * keeps its address. The store lock is held shared, so cleanup cannot
+ * remove a lease file being taken.
  */
 int
-network_lease(struct network *n, struct store *s)
+network_lease(struct network *n, struct store *s, const char *id)
 {
 	char path[64];
 	uint32_t last;
@@ -101,6 +104,9 @@ network_lease(struct network *n, struct store *s)
 			n->address = a;
 			n->leasefd = fd;
 			store_unlock(store);
+			if (ftruncate(fd, 0) < 0 ||
+			    pwrite(fd, id, strlen(id), 0) < 0)
+				return error_set("write '%s'", path);
 			return 0;
 		}
 		(void)close(fd);
@@ -144,7 +150,9 @@ network_bridge(struct network *n)
 	n->bridge_index = index;
 	rc = file_write(AT_FDCWD, "/proc/sys/net/ipv4/ip_forward", "1", 0);
 	trace(rc, "write(\"/proc/sys/net/ipv4/ip_forward\", \"1\")");
-	return rc;
+	if (rc < 0)
+		return error_set("enable IPv4 forwarding");
+	return nft_masquerade(n) < 0 ? -1 : 0;
 }
 
 /*
@@ -205,4 +213,110 @@ const char *
 network_address(const struct network *n)
 {
 	return n->address_text;
+}
+
+/*
+ * Hold host port p for as long as the container runs, as docker-proxy
+ * does: a bound socket in this namespace (listening, for TCP), so a port
+ * some program uses already is refused, and no program can take it
+ * meanwhile. Host port 0 lets the kernel pick a free one. Nothing is ever
+ * accepted: the DNAT rules send the traffic on before it could arrive.
+ */
+static int
+reserve_port(struct port_spec *p)
+{
+	struct sockaddr_in a;
+	socklen_t len;
+	char host[INET_ADDRSTRLEN];
+	int one = 1;
+	int type;
+	int fd;
+	int rc;
+
+	type = p->protocol == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	trace(fd, "socket(AF_INET, %s|SOCK_CLOEXEC, 0)",
+	      type == SOCK_DGRAM ? "SOCK_DGRAM" : "SOCK_STREAM");
+	if (fd < 0)
+		return error_set("socket");
+	/* Connections that ended on the port moments ago do not count;
+	 * the listen() below still keeps every other program off it. */
+	if (type == SOCK_STREAM)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				 sizeof(one));
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = p->host_ip;
+	a.sin_port = htons(p->host_port);
+	(void)inet_ntop(AF_INET, &a.sin_addr, host, sizeof(host));
+	rc = bind(fd, (struct sockaddr *)&a, sizeof(a));
+	trace(rc, "bind(%d, {%s:%u})", fd, host, p->host_port);
+	if (rc == 0 && type == SOCK_STREAM) {
+		rc = listen(fd, 1);
+		trace(rc, "listen(%d, 1)", fd);
+	}
+	if (rc < 0) {
+		error_set("publish %s:%u/%s", host, p->host_port,
+			  p->protocol == IPPROTO_UDP ? "udp" : "tcp");
+		(void)close(fd);
+		return -1;
+	}
+	len = sizeof(a);
+	if (p->host_port == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+		p->host_port = ntohs(a.sin_port);
+	return fd;
+}
+
+/*
+ * Publish the container's ports: reserve each host port (fds[i] keeps
+ * it), let this host reach them on 127.0.0.1 too, and add the DNAT rules.
+ */
+int
+network_publish(struct network *n, const char *id, struct port_spec *ports,
+		size_t nports, int *fds)
+{
+	char path[80];
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nports; i++)
+		fds[i] = -1;
+	for (i = 0; i < nports; i++) {
+		fds[i] = reserve_port(&ports[i]);
+		if (fds[i] < 0)
+			goto fail;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/"
+		 "route_localnet", n->bridge);
+	rc = file_write(AT_FDCWD, path, "1", 0);
+	trace(rc, "write(\"%s\", \"1\")", path);
+	if (rc < 0) {
+		error_set("enable route_localnet on '%s'", n->bridge);
+		goto fail;
+	}
+	if (nft_publish(n, id, ports, nports) == 0)
+		return 0;
+fail:
+	for (i = 0; i < nports; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+	return -1;
+}
+
+/* Delete the container's DNAT rules, then give its host ports back. */
+void
+network_unpublish(struct network *n, const char *id, int *fds,
+		  size_t nports)
+{
+	size_t i;
+
+	if (nports == 0)
+		return;
+	(void)nft_unpublish(n, id);
+	for (i = 0; i < nports; i++) {
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+		fds[i] = -1;
+	}
 }

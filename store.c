@@ -5,6 +5,8 @@
  *					for cleanup
  *	ROOT/images/<id>/rootfs		btrfs subvolume, or a plain directory
  *	ROOT/images/<id>/source		where the image came from
+ *	ROOT/images/<id>/tags		names given by `tag`, with when
+ *	ROOT/tags.lock			flock(2): held by whoever changes tags
  *	ROOT/containers/<id>/...	see container.c
  *	ROOT/tmp/<name>, <name>.lock	objects being built or removed
  *	ROOT/net/<address>		address leases, flocked while in use
@@ -27,6 +29,10 @@
 #include <unistd.h>
 
 #include "bocker.h"
+#include "reference.h"
+
+#define TAGS_MAX	16384	/* largest tags file */
+#define NAME_TEXT_MAX	1024	/* a reference as text, with room to spare */
 
 static const char *const store_dirs[] = {
 	"images", "containers", "tmp", "net", "names",
@@ -219,9 +225,48 @@ store_publish(struct store *s, const char *name, const char *kind,
 	return 0;
 }
 
+/* flock(2) ROOT/tags.lock: one bocker at a time changes tags. */
+static int
+lock_tags(struct store *s)
+{
+	int fd;
+	int rc;
+
+	fd = openat(s->rootfd, "tags.lock", O_RDWR | O_CREAT | O_CLOEXEC,
+		    0600);
+	if (fd < 0)
+		return error_set("open '%s/tags.lock'", s->root);
+	rc = flock(fd, LOCK_EX);
+	trace(rc, "flock(%d</tags.lock>, LOCK_EX)", fd);
+	if (rc < 0) {
+		error_set("lock '%s/tags.lock'", s->root);
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Copy the tags of images/<id> into tmp/<name>, which is to replace it. */
+static int
+carry_tags(struct store *s, const char *name, const char *id)
+{
+	char tags[TAGS_MAX];
+	char path[ID_LEN + 16];
+
+	if (store_read(s, "images", id, "tags", tags, sizeof(tags)) < 0)
+		return -1;
+	if (tags[0] == '\0')
+		return 0;
+	snprintf(path, sizeof(path), "tmp/%s/tags", name);
+	return file_write(s->rootfd, path, tags, O_CREAT | O_TRUNC |
+			  O_NOFOLLOW);
+}
+
 /*
  * Swap tmp/<name> with the existing <kind>/<id>, so the old content is
- * the one under tmp/ afterwards, and destroy it.
+ * the one under tmp/ afterwards, and destroy it. An image keeps its tags:
+ * they are copied over with tags.lock held, so no tag given meanwhile is
+ * lost.
  */
 int
 store_replace(struct store *s, const char *name, const char *kind,
@@ -229,12 +274,22 @@ store_replace(struct store *s, const char *name, const char *kind,
 {
 	char from[ID_LEN + 8];
 	char to[ID_LEN + 16];
+	int tags;
 	int rc;
 
+	tags = -1;
+	if (!strcmp(kind, "images")) {
+		tags = lock_tags(s);
+		if (tags < 0 || carry_tags(s, name, id) < 0) {
+			store_unlock(tags);
+			return -1;
+		}
+	}
 	snprintf(from, sizeof(from), "tmp/%s", name);
 	snprintf(to, sizeof(to), "%s/%s", kind, id);
 	rc = rename_flags(s->rootfd, from, to, RENAME_EXCHANGE);
 	trace(rc, "renameat2(\"%s\", \"%s\", RENAME_EXCHANGE)", from, to);
+	store_unlock(tags);
 	if (rc < 0)
 		return error_set("replace '%s'", to);
 	return store_destroy_tmp(s, name, lockfd);
@@ -347,21 +402,81 @@ store_write_atomic(int dirfd, const char *file, const char *data)
 	return 0;
 }
 
+/*
+ * The form `pull` records a reference in ("busybox" is "busybox:latest"),
+ * or text itself when it is no image reference, such as a directory.
+ */
+static void
+familiar_name(const char *text, char *buf, size_t size)
+{
+	struct reference r;
+
+	if (reference_parse(&r, text) < 0) {
+		snprintf(buf, size, "%s", text);
+		return;
+	}
+	reference_format(&r, buf, size);
+}
+
+/*
+ * When name was given, in the text of a tags file: one "<name>\t<ns>\n"
+ * line a name, ns in nanoseconds since the epoch. -1 if it was not.
+ */
+static long long
+tag_time(const char *tags, const char *name)
+{
+	const char *line;
+	const char *next;
+	const char *tab;
+	size_t len;
+
+	len = strlen(name);
+	for (line = tags; *line != '\0'; line = next) {
+		next = strchrnul(line, '\n');
+		tab = memchr(line, '\t', next - line);
+		if (*next == '\n')
+			next++;
+		if (tab != NULL && (size_t)(tab - line) == len &&
+		    !memcmp(line, name, len))
+			return atoll(tab + 1);
+	}
+	return -1;
+}
+
 struct match {
 	const char *kind;
 	const char *ref;
+	char familiar[NAME_TEXT_MAX];	/* ref as `pull` records it */
 	char prefix_id[ID_LEN + 1];	/* last id that starts with ref */
 	int prefixes;			/* how many ids start with ref */
-	char source_id[ID_LEN + 1];	/* newest image whose source is ref */
-	char newest[32];
+	char named_id[ID_LEN + 1];	/* image that got the name ref last */
+	long long named_at;		/* when, in ns since the epoch */
 };
+
+/*
+ * A name can be an image's source (given when it was made) and a tag of
+ * others. The image that got it last has it, as in Docker, where pull,
+ * commit and tag all move a name. Ties go to the lower id, so that
+ * every bocker picks the same.
+ */
+static void
+consider(struct match *m, const char *id, long long when)
+{
+	if (m->named_id[0] != '\0' && (when < m->named_at ||
+	    (when == m->named_at && strcmp(id, m->named_id) > 0)))
+		return;
+	snprintf(m->named_id, sizeof(m->named_id), "%s", id);
+	m->named_at = when;
+}
 
 static int
 match_one(struct store *s, const char *id, void *arg)
 {
 	struct match *m;
+	char tags[TAGS_MAX];
 	char source[4096];
 	char created[32];
+	long long when;
 
 	m = arg;
 	if (!strncmp(id, m->ref, strlen(m->ref))) {
@@ -371,18 +486,20 @@ match_one(struct store *s, const char *id, void *arg)
 	if (strcmp(m->kind, "images"))
 		return 0;
 	if (store_read(s, "images", id, "source", source,
-		       sizeof(source)) < 0)
-		return 0;
-	source[strcspn(source, "\n")] = '\0';
-	if (strcmp(source, m->ref))
-		return 0;
-	(void)store_read(s, "images", id, "created", created,
-			 sizeof(created));
-	/* Several images with the same source: the newest one wins. */
-	if (m->source_id[0] == '\0' || strcmp(created, m->newest) > 0) {
-		snprintf(m->source_id, sizeof(m->source_id), "%s", id);
-		snprintf(m->newest, sizeof(m->newest), "%s", created);
+		       sizeof(source)) == 0) {
+		source[strcspn(source, "\n")] = '\0';
+		if (source[0] != '\0' && (!strcmp(source, m->ref) ||
+					  !strcmp(source, m->familiar))) {
+			(void)store_read(s, "images", id, "created", created,
+					 sizeof(created));
+			consider(m, id, atoll(created));
+		}
 	}
+	if (store_read(s, "images", id, "tags", tags, sizeof(tags)) < 0)
+		return 0;
+	when = tag_time(tags, m->familiar);
+	if (when >= 0)
+		consider(m, id, when);
 	return 0;
 }
 
@@ -448,8 +565,9 @@ store_release_name(struct store *s, const char *name, const char *id)
 
 /*
  * Find the one <kind> whose id starts with ref or, failing that, for
- * images, the newest image whose source is ref. errno is ENOENT when none
- * matches, EEXIST when the prefix is ambiguous.
+ * images, the image that got the name ref last, as its source or as a
+ * tag (see consider). errno is ENOENT when none matches, EEXIST when the
+ * prefix is ambiguous.
  */
 int
 store_resolve(struct store *s, const char *kind, const char *ref, char *id)
@@ -459,6 +577,8 @@ store_resolve(struct store *s, const char *kind, const char *ref, char *id)
 	memset(&m, 0, sizeof(m));
 	m.kind = kind;
 	m.ref = ref;
+	if (!strcmp(kind, "images"))
+		familiar_name(ref, m.familiar, sizeof(m.familiar));
 	if (*ref == '\0') {
 		errno = ENOENT;
 		return -1;
@@ -473,10 +593,264 @@ store_resolve(struct store *s, const char *kind, const char *ref, char *id)
 		memcpy(id, m.prefix_id, ID_LEN + 1);
 		return 0;
 	}
-	if (m.source_id[0] != '\0') {
-		memcpy(id, m.source_id, ID_LEN + 1);
+	if (m.named_id[0] != '\0') {
+		memcpy(id, m.named_id, ID_LEN + 1);
 		return 0;
 	}
 	errno = m.prefixes > 1 ? EEXIST : ENOENT;
 	return -1;
+}
+
+/*
+ * Rewrite images/<id>/tags without the line of name and, when when is
+ * not negative, with name given at that time as its last line. The
+ * caller holds tags.lock, so the file's temporary name is free.
+ */
+static int
+rewrite_tags(struct store *s, const char *id, const char *name,
+	     long long when)
+{
+	char old[TAGS_MAX];
+	char new[TAGS_MAX];
+	char path[ID_LEN + 16];
+	const char *line;
+	const char *next;
+	size_t len;
+	size_t n;
+	int dirfd;
+	int rc;
+
+	snprintf(path, sizeof(path), "images/%s", id);
+	dirfd = openat(s->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return error_set("open '%s'", path);
+	rc = store_read(s, "images", id, "tags", old, sizeof(old));
+	len = strlen(name);
+	n = 0;
+	for (line = old; rc == 0 && *line != '\0'; line = next) {
+		next = strchrnul(line, '\n');
+		if (*next == '\n')
+			next++;
+		if (!strncmp(line, name, len) && line[len] == '\t')
+			continue;
+		memcpy(new + n, line, next - line);
+		n += next - line;
+	}
+	new[n] = '\0';
+	if (rc == 0 && when >= 0 &&
+	    snprintf(new + n, sizeof(new) - n, "%s\t%lld\n", name, when) >=
+	    (int)(sizeof(new) - n)) {
+		errno = EFBIG;
+		rc = error_set("add a tag to '%s/tags'", path);
+	}
+	if (rc == 0 && strcmp(old, new))
+		rc = store_write_atomic(dirfd, "tags", new);
+	(void)close(dirfd);
+	return rc;
+}
+
+struct retag {
+	const char *keep;	/* the image that is to have the name */
+	const char *name;
+};
+
+static int
+drop_elsewhere(struct store *s, const char *id, void *arg)
+{
+	struct retag *r = arg;
+	char tags[TAGS_MAX];
+
+	if (!strcmp(id, r->keep) ||
+	    store_read(s, "images", id, "tags", tags, sizeof(tags)) < 0 ||
+	    tag_time(tags, r->name) < 0)
+		return 0;
+	/* An image removed meanwhile has lost the name already. */
+	if (rewrite_tags(s, id, r->name, -1) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+/*
+ * Give image id the name (a familiar reference, see familiar_name) and
+ * take it from every other image, as `docker tag` does. The new line is
+ * written before the old ones go, so a lookup in between finds the name
+ * on both images and picks the newer tag: never none, never the old one.
+ */
+int
+store_tag(struct store *s, const char *id, const char *name)
+{
+	struct retag r;
+	int lock;
+	int rc;
+
+	if (*name == '\0' || strlen(name) >= NAME_TEXT_MAX ||
+	    strpbrk(name, "\t\n") != NULL) {
+		errno = EINVAL;
+		return error_set("tag '%s'", name);
+	}
+	lock = lock_tags(s);
+	if (lock < 0)
+		return -1;
+	rc = rewrite_tags(s, id, name, now_ns());
+	if (rc == 0) {
+		r.keep = id;
+		r.name = name;
+		rc = store_each(s, "images", drop_elsewhere, &r);
+	}
+	store_unlock(lock);
+	return rc;
+}
+
+/* Append line and a newline to the list in buf; ERANGE if it is full. */
+static int
+add_line(char *buf, size_t size, const char *line)
+{
+	size_t n;
+
+	n = strlen(buf);
+	if (snprintf(buf + n, size - n, "%s\n", line) >= (int)(size - n)) {
+		buf[n] = '\0';
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Write the names of image id into buf, one a line: its source, then
+ * each tag that it still has (a later pull, commit or tag of the same
+ * name on another image takes a tag away). "" when it has none.
+ */
+int
+store_names(struct store *s, const char *id, char *buf, size_t size)
+{
+	char tags[TAGS_MAX];
+	char source[4096];
+	char other[ID_LEN + 1];
+	char *line;
+	char *next;
+	char *tab;
+
+	buf[0] = '\0';
+	if (store_read(s, "images", id, "source", source,
+		       sizeof(source)) < 0 ||
+	    store_read(s, "images", id, "tags", tags, sizeof(tags)) < 0)
+		return -1;
+	source[strcspn(source, "\n")] = '\0';
+	if (source[0] != '\0' && add_line(buf, size, source) < 0)
+		return -1;
+	for (line = tags; *line != '\0'; line = next) {
+		next = strchrnul(line, '\n');
+		if (*next == '\n')
+			*next++ = '\0';
+		tab = strchr(line, '\t');
+		if (tab == NULL)
+			continue;
+		*tab = '\0';
+		if (store_resolve(s, "images", line, other) < 0 ||
+		    strcmp(other, id))
+			continue;
+		if (add_line(buf, size, line) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The line of the list names that ref names (the name as typed, or in
+ * its familiar form) into name, and how many lines name something else.
+ * -1 when no line matches.
+ */
+static int
+other_names(const char *names, const char *ref, char *name, size_t size)
+{
+	char familiar[NAME_TEXT_MAX];
+	const char *line;
+	const char *next;
+	int others;
+	int len;
+
+	familiar_name(ref, familiar, sizeof(familiar));
+	name[0] = '\0';
+	for (line = names; *line != '\0'; line = next + 1) {
+		next = strchrnul(line, '\n');
+		len = (int)(next - line);
+		if ((!strncmp(line, ref, len) && ref[len] == '\0') ||
+		    (!strncmp(line, familiar, len) && familiar[len] == '\0'))
+			snprintf(name, size, "%.*s", len, line);
+		if (*next == '\0')
+			break;
+	}
+	if (name[0] == '\0')
+		return -1;
+	others = 0;
+	for (line = names; *line != '\0'; line = next + 1) {
+		next = strchrnul(line, '\n');
+		len = (int)(next - line);
+		if (strncmp(line, name, len) || name[len] != '\0')
+			others++;
+		if (*next == '\0')
+			break;
+	}
+	return others;
+}
+
+/* Empty the source file of image id: the image loses that name. */
+static int
+clear_source(struct store *s, const char *id)
+{
+	char path[ID_LEN + 16];
+	int dirfd;
+	int rc;
+
+	snprintf(path, sizeof(path), "images/%s", id);
+	dirfd = openat(s->rootfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return error_set("open '%s'", path);
+	rc = store_write_atomic(dirfd, "source", "\n");
+	(void)close(dirfd);
+	return rc;
+}
+
+/*
+ * Take the name ref from image id if the image keeps another name: what
+ * `rmi` does to an image with several names. name receives the name as
+ * stored. Returns 1 when it was taken; 0 when ref is not a name of id,
+ * or its last one, so that the image itself is to go. A source is taken
+ * by emptying the source file, which leaves the rest of the image as it
+ * was.
+ */
+int
+store_untag(struct store *s, const char *id, const char *ref, char *name,
+	    size_t size)
+{
+	char names[4096 + TAGS_MAX];
+	char tags[TAGS_MAX];
+	char source[4096];
+	int lock;
+	int rc;
+
+	lock = lock_tags(s);
+	if (lock < 0)
+		return -1;
+	rc = store_names(s, id, names, sizeof(names));
+	if (rc < 0)
+		goto out;
+	if (other_names(names, ref, name, size) <= 0)
+		goto out;
+	rc = store_read(s, "images", id, "tags", tags, sizeof(tags));
+	if (rc == 0 && tag_time(tags, name) >= 0)
+		rc = rewrite_tags(s, id, name, -1);
+	if (rc == 0)
+		rc = store_read(s, "images", id, "source", source,
+				sizeof(source));
+	/* A pulled image may have the same name as source and as tag. */
+	if (rc == 0 && !strncmp(source, name, strcspn(source, "\n")) &&
+	    name[strcspn(source, "\n")] == '\0')
+		rc = clear_source(s, id);
+	if (rc == 0)
+		rc = 1;
+out:
+	store_unlock(lock);
+	return rc;
 }

@@ -26,7 +26,7 @@ cd "$(dirname "$0")" || exit 1
 PACKAGES="make gcc libc6-dev musl-tools xz-utils ca-certificates
 	busybox-static debootstrap btrfs-progs iproute2 iputils-ping
 	util-linux mount coreutils findutils procps tar gzip python3
-	crun hyperfine time clang libclang-rt-14-dev"
+	crun hyperfine time clang libclang-rt-14-dev nftables"
 UNIT_CFLAGS="-std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -I."
 LOGS=build/logs
 

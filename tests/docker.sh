@@ -71,6 +71,10 @@ docker_cleanup()
 			kill -KILL "$pid" 2> /dev/null
 		done
 	fi
+	if [ -n "${UPLINK:-}" ]; then
+		ip netns del "$UPLINK" ||
+			echo "# cleanup: ip netns del $UPLINK failed" >&2
+	fi
 	for path in "${ESCAPE_PATHS[@]}"; do
 		if [ -d "$path" ]; then
 			rmdir "$path" 2> /dev/null ||
@@ -907,6 +911,237 @@ case_network_host()
 		"namespace's: $(printf '%s\n' "$want" | tr '\n' ' ')"
 }
 
+# ------------------------------------------------------- NAT and ports
+
+# The "uplink" namespace stands in for the outside world: linked to the
+# test's namespace by a veth pair (uplink0 there, 10.99.0.1; eth0 here,
+# 10.99.0.2), with no route back to the containers' subnet, so only NAT
+# gets a container's packets answered. HOST_RULES is a table of the
+# "host's" own that bocker must leave alone.
+UPLINK_HOST=10.99.0.1
+UPLINK_PEER=10.99.0.2
+HOST_RULES='table inet hostfw {
+	chain forward_filter {
+		type filter hook forward priority filter; policy accept;
+		ip daddr 192.0.2.1 drop
+	}
+}'
+
+need_uplink()
+{
+	[ -n "${UPLINK:-}" ] && return 0
+	UPLINK=bocker-uplink-$$
+	ip netns add "$UPLINK" &&
+		ip -n "$UPLINK" link set lo up &&
+		ip link add uplink0 netns "$NETNS" type veth peer name eth0 \
+			netns "$UPLINK" &&
+		ip -n "$NETNS" addr add "$UPLINK_HOST/24" dev uplink0 &&
+		ip -n "$NETNS" link set uplink0 up &&
+		ip -n "$UPLINK" addr add "$UPLINK_PEER/24" dev eth0 &&
+		ip -n "$UPLINK" link set eth0 up &&
+		printf '%s\n' "$HOST_RULES" | in_netns nft -f - || {
+		fail "cannot set up the uplink namespace"
+		return 1
+	}
+}
+
+# in_netns CMD...: CMD in the test's namespace; in_uplink: in the uplink.
+in_netns()
+{
+	nsenter --net="$NETNS_PATH" "$@"
+}
+
+in_uplink()
+{
+	nsenter --net="/run/netns/$UPLINK" "$@"
+}
+
+# fetch_retry PORT ADDRESS WANT [IN]: connect with busybox nc from the
+# uplink (or the namespace IN names) until the answer is WANT, for up
+# to 5 s; the container's server may not be listening yet.
+fetch_retry()
+{
+	local got
+
+	for _ in $(seq 50); do
+		got=$(${4:-in_uplink} timeout 2 busybox nc "$2" "$1" \
+			< /dev/null 2> /dev/null)
+		[ "$got" = "$3" ] && return 0
+		sleep 0.1
+	done
+	fail "connecting to $2:$1 gave '$got', expected '$3'"
+	return 1
+}
+
+# A server in the container: each connection to port 80 gets one line.
+SERVE_80='while true; do echo "hello from $(hostname)" | nc -l -p 80; done'
+
+case_nat_outbound()
+{
+	local pid
+
+	need_image && need_uplink || return
+	# Servers end by themselves, also if the case fails half-way.
+	nsenter --net="/run/netns/$UPLINK" timeout 20 busybox nc -l -p 7000 \
+		-e echo hello-from-uplink &
+	pid=$!
+	BG_PIDS+=("$pid")
+	sleep 0.2
+	bk_run run "$IMG" nc -w 3 "$UPLINK_PEER" 7000
+	expect_out hello-from-uplink
+	kill "$pid" 2> /dev/null
+}
+
+case_publish()
+{
+	need_image && need_uplink || return
+	run_detached -p 8080:80 -h web "$IMG" sh -c "$SERVE_80" || return
+	fetch_retry 8080 "$UPLINK_HOST" "hello from web" || return
+	# From the host itself, on loopback and on its own address.
+	fetch_retry 8080 127.0.0.1 "hello from web" in_netns || return
+	fetch_retry 8080 "$UPLINK_HOST" "hello from web" in_netns
+	PUBLISHED=$ID
+}
+
+case_publish_in_use()
+{
+	[ -n "${PUBLISHED:-}" ] || {
+		skip "no published container"
+		return
+	}
+	bk_run run -p 8080:80 "$IMG" true
+	expect_error 125 "run: publish 0.0.0.0:8080/tcp: Address.* in use$"
+}
+
+# A port some other program of the host listens on is refused too.
+case_publish_taken()
+{
+	local pid
+
+	need_image && need_uplink || return
+	nsenter --net="$NETNS_PATH" timeout 20 busybox nc -l -p 8181 \
+		< /dev/null > /dev/null &
+	pid=$!
+	BG_PIDS+=("$pid")
+	sleep 0.2
+	bk_run run -p 8181:80 "$IMG" true
+	expect_error 125 "run: publish 0.0.0.0:8181/tcp: Address.* in use$"
+	kill "$pid" 2> /dev/null
+}
+
+case_publish_ruleset()
+{
+	local tables
+
+	[ -n "${PUBLISHED:-}" ] || {
+		skip "no published container"
+		return
+	}
+	tables=$(in_netns nft list tables | sort)
+	[ "$tables" = "$(printf 'table inet hostfw\ntable ip bocker-bridge0')" ] ||
+		fail "tables: $(clip "$tables")"
+	[ "$(in_netns nft list table inet hostfw)" = "$HOST_RULES" ] ||
+		fail "the host's own table changed"
+	in_netns nft list chain ip bocker-bridge0 prerouting |
+		grep -q "tcp dport 8080 dnat to 10.0.0.[0-9]*:80 comment \"$PUBLISHED\"" ||
+		fail "no DNAT rule for 8080 in prerouting"
+}
+
+# rm -f ends the container; its rules and host port go with it.
+case_publish_released()
+{
+	[ -n "${PUBLISHED:-}" ] || {
+		skip "no published container"
+		return
+	}
+	bk_run rm -f "$PUBLISHED"
+	[ "$RC" -eq 0 ] || fail_cmd "rm -f failed"
+	in_netns nft list table ip bocker-bridge0 | grep -q dnat &&
+		fail "DNAT rules left: $(clip "$(in_netns nft list ruleset)")"
+	run_detached -p 8080:80 -h again "$IMG" sh -c "$SERVE_80" || return
+	fetch_retry 8080 "$UPLINK_HOST" "hello from again"
+	remove_force "$ID"
+}
+
+# A kernel-chosen host port, and UDP.
+case_publish_forms()
+{
+	local rules
+
+	need_image && need_uplink || return
+	run_detached -p 127.0.0.1::80 -p 5353:53/udp "$IMG" sleep 30 || return
+	rules=$(in_netns nft list chain ip bocker-bridge0 output)
+	printf '%s\n' "$rules" |
+		grep -q "ip daddr 127.0.0.1 tcp dport [0-9]* dnat to .*:80 " ||
+		fail "no rule for 127.0.0.1::80: $(clip "$rules")"
+	printf '%s\n' "$rules" |
+		grep -q "fib daddr type local udp dport 5353 dnat to .*:53 " ||
+		fail "no rule for 5353:53/udp: $(clip "$rules")"
+	remove_force "$ID"
+}
+
+# A monitor killed hard leaves its rules; the next run or cleanup takes
+# them away, and cleanup the whole table once no container is left.
+case_publish_cleanup()
+{
+	local monitor
+
+	need_image && need_uplink || return
+	run_detached -p 8282:80 "$IMG" sleep 60 || return
+	for monitor in $(monitor_pids); do
+		kill -KILL "$monitor"
+	done
+	wait_status "$ID" dead || return
+	in_netns nft list ruleset | grep -q "dport 8282" ||
+		fail "expected the killed monitor's rules to stay until cleanup"
+	bk_run cleanup
+	[ "$RC" -eq 0 ] || fail_cmd "cleanup failed"
+	in_netns nft list ruleset | grep -q "dport 8282" &&
+		fail "cleanup left the rules of a dead container"
+	[ -z "$(running_rows)" ] || return
+	in_netns nft list tables | grep -q bocker &&
+		fail "cleanup left bocker's table with no container"
+	[ "$(in_netns nft list table inet hostfw)" = "$HOST_RULES" ] ||
+		fail "the host's own table changed"
+}
+
+# Containers reach running ones by name through /etc/hosts.
+case_hosts_by_name()
+{
+	local peer
+
+	need_image || return
+	run_detached --name "peer-$$" "$IMG" sleep 30 || return
+	peer=$ID
+	bk_run run "$IMG" sh -c "ping -c 1 -W 2 peer-$$ > /dev/null &&
+		grep -c 'peer-$$ ${peer:0:12}\$' /etc/hosts"
+	expect_out 1
+	remove_force "$peer"
+}
+
+# resolv_with TEXT: run cat /etc/resolv.conf with TEXT as the host's
+# resolv.conf, bind-mounted in a mount namespace of the case's own.
+resolv_with()
+{
+	printf '%s\n' "$1" > "$WORK/resolv.conf"
+	LAST_CMD="bocker run IMG cat /etc/resolv.conf"
+	OUT=$(unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
+		exec nsenter --net="$2" "$3" run "$4" cat /etc/resolv.conf' \
+		sh "$WORK/resolv.conf" "$NETNS_PATH" "$BOCKER" "$IMG" \
+		< /dev/null 2> "$WORK/err")
+	RC=$?
+	ERR=$(cat "$WORK/err")
+}
+
+case_resolv_loopback()
+{
+	need_image || return
+	resolv_with "$(printf 'nameserver 127.0.0.1\nnameserver 10.1.2.3\nsearch example.test')"
+	expect_out "$(printf 'nameserver 10.1.2.3\nsearch example.test')"
+	resolv_with "$(printf 'nameserver 127.0.0.53\noptions edns0')"
+	expect_out "$(printf 'options edns0\nnameserver 8.8.8.8\nnameserver 8.8.4.4')"
+}
+
 # ---------------------------------------------------------------- root fs
 
 case_read_only()
@@ -1036,6 +1271,44 @@ case_rm_running()
 	[ -z "$(ps_status "$ID")" ] || fail "ps still lists ${ID:0:12}"
 }
 
+# start -a runs a stopped container again in its own root, with its
+# name, environment and command, and returns its exit status.
+case_start_attached()
+{
+	local name=start-$$ id
+
+	need_image || return
+	bk_run run --name "$name" -e X=again "$IMG" sh -c \
+		'echo "$X" >> /runs; wc -l < /runs; exit 3'
+	[ "$RC" -eq 3 ] && [ "$OUT" = 1 ] || fail_cmd "first run"
+	id=$(newest_container)
+	bk_run start -a "$name"
+	[ "$RC" -eq 3 ] || fail_cmd "exit status $RC, expected 3"
+	[ "$OUT" = 2 ] || fail_cmd "the second run did not see the first's file"
+	[ "$(ps_status "$id")" = "exited (3)" ] ||
+		fail "ps says '$(ps_status "$id")', expected 'exited (3)'"
+	bk_run logs "$name"
+	expect_out "$(printf '1\n2')"
+	remove_force "$name"
+}
+
+# start without -a: detached, the name printed; stop and start again.
+case_start_detached()
+{
+	need_image || return
+	run_detached --name "restart-$$" "$IMG" sleep 30 || return
+	bk_run stop -t 1 "restart-$$"
+	[ "$RC" -eq 0 ] || fail_cmd "stop failed"
+	bk_run start "restart-$$"
+	expect_out "restart-$$"
+	wait_status "$ID" running || return
+	bk_run start -a "restart-$$"
+	expect_error 125 "start: container 'restart-$$' is running"
+	bk_run start no-such-container
+	expect_error 125 "start: no container named"
+	remove_force "$ID"
+}
+
 case_version()
 {
 	bk_run version
@@ -1106,6 +1379,487 @@ case_rmi()
 	bk_run rmi rmi-$$
 	[ "$RC" -eq 125 ] || fail_cmd "rmi took a container name: exit $RC"
 	bk rm rmi-$$ > /dev/null 2>&1
+}
+
+# -------------------------------------------------------- inspect and tag
+
+# inspect_field JSON EXPR: print EXPR, a Python expression over the
+# parsed output `x` of inspect (strings bare, the rest as JSON). Exits
+# non-zero when the text is not valid JSON or EXPR does not apply.
+inspect_field()
+{
+	printf '%s\n' "$1" | python3 -c '
+import json, sys
+x = json.load(sys.stdin)
+v = eval(sys.argv[1])
+print(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+' "$2" 2> /dev/null
+}
+
+# expect_field EXPR WANT: the field EXPR of the last inspect output $OUT
+# is WANT.
+expect_field()
+{
+	local got
+
+	got=$(inspect_field "$OUT" "$1") ||
+		got="(invalid JSON or no such field)"
+	[ "$got" = "$2" ] || fail_cmd "$1 is '$got', expected '$2'"
+}
+
+# expect_json: the last command printed valid JSON, as json.tool reads it.
+expect_json()
+{
+	printf '%s\n' "$OUT" | python3 -m json.tool > /dev/null 2>&1 ||
+		fail_cmd "stdout is not valid JSON"
+}
+
+need_config()
+{
+	[ -n "$CFG_IMG" ] && return 0
+	skip "no image with a configuration"
+	return 1
+}
+
+TIME_RE='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{9}Z$'
+
+# A running container: inspect shows what the container has.
+case_inspect_running()
+{
+	local name=insp-$$ pid address created
+
+	need_image || return
+	run_detached --name "$name" -e INSP=v1 -m 64m --pids-limit 50 \
+		"$IMG" sleep 30 || return
+	bk_run inspect "$name"
+	[ "$RC" -eq 0 ] || fail_cmd "inspect failed"
+	expect_json
+	expect_field 'len(x)' 1
+	expect_field 'x[0]["Id"]' "$ID"
+	expect_field 'x[0]["Name"]' "/$name"
+	expect_field 'x[0]["State"]["Status"]' running
+	expect_field 'x[0]["State"]["Running"]' true
+	expect_field 'x[0]["Path"]' sleep
+	expect_field 'x[0]["Args"]' '["30"]'
+	expect_field 'x[0]["Config"]["Cmd"]' '["sleep", "30"]'
+	expect_field 'x[0]["Config"]["Hostname"]' "${ID:0:12}"
+	expect_field '"INSP=v1" in x[0]["Config"]["Env"]' true
+	expect_field 'x[0]["HostConfig"]["Memory"]' 67108864
+	expect_field 'x[0]["HostConfig"]["PidsLimit"]' 50
+	expect_field 'x[0]["HostConfig"]["NetworkMode"]' bridge
+	expect_field 'x[0]["GraphDriver"]["Name"]' btrfs
+	created=$(inspect_field "$OUT" 'x[0]["Created"]')
+	[[ $created =~ $TIME_RE ]] ||
+		fail_cmd "Created '$created' is not RFC 3339"
+	# The Pid is the container's first process on the host.
+	pid=$(inspect_field "$OUT" 'x[0]["State"]["Pid"]')
+	tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -q -x INSP=v1 ||
+		fail_cmd "process $pid has no INSP=v1 in its environment"
+	address=$(inspect_field "$OUT" 'x[0]["NetworkSettings"]["IPAddress"]')
+	bk_run exec "$name" ip -4 -o addr show eth0
+	printf '%s\n' "$OUT" | grep -q " inet $address/" ||
+		fail_cmd "eth0 does not have the IPAddress '$address'"
+	remove_force "$name"
+}
+
+# An exited container: its exit code and times.
+case_inspect_exited()
+{
+	local name=insp-exit-$$ started finished
+
+	need_image || return
+	bk_run run --name "$name" "$IMG" sh -c 'exit 3'
+	bk_run inspect --type container "$name"
+	[ "$RC" -eq 0 ] || fail_cmd "inspect failed"
+	expect_json
+	expect_field 'x[0]["State"]["Status"]' exited
+	expect_field 'x[0]["State"]["Running"]' false
+	expect_field 'x[0]["State"]["ExitCode"]' 3
+	expect_field 'x[0]["State"]["Pid"]' 0
+	expect_field 'x[0]["NetworkSettings"]["IPAddress"]' ""
+	started=$(inspect_field "$OUT" 'x[0]["State"]["StartedAt"]')
+	finished=$(inspect_field "$OUT" 'x[0]["State"]["FinishedAt"]')
+	[[ $finished =~ $TIME_RE ]] ||
+		fail_cmd "FinishedAt '$finished' is not RFC 3339"
+	[[ $finished > $started ]] ||
+		fail_cmd "FinishedAt '$finished' is not after '$started'"
+	bk rm "$name" > /dev/null 2>&1
+}
+
+# -p 8080:80 shows as Docker's PortBindings.
+case_inspect_ports()
+{
+	need_image || return
+	bk_run run -d -p 8080:80 -p 127.0.0.1:8081:81/udp "$IMG" sleep 30
+	if [ "$RC" -ne 0 ]; then
+		skip "run -p is not supported: $(clip "$ERR")"
+		return
+	fi
+	ID=$OUT
+	bk_run inspect "$ID"
+	expect_json
+	expect_field 'x[0]["HostConfig"]["PortBindings"]["80/tcp"]' \
+		'[{"HostIp": "", "HostPort": "8080"}]'
+	expect_field 'x[0]["HostConfig"]["PortBindings"]["81/udp"]' \
+		'[{"HostIp": "127.0.0.1", "HostPort": "8081"}]'
+	expect_field 'len(x[0]["HostConfig"]["PortBindings"])' 2
+	expect_field 'x[0]["NetworkSettings"]["Ports"]["80/tcp"]' \
+		'[{"HostIp": "0.0.0.0", "HostPort": "8080"}]'
+	remove_force "$ID"
+}
+
+# Unknown names: one line each on stderr, exit 1, the others printed.
+case_inspect_missing()
+{
+	need_image || return
+	bk_run inspect "$IMG" no-such-$$
+	[ "$RC" -eq 1 ] || fail_cmd "exit status $RC, expected 1"
+	expect_json
+	expect_field 'len(x)' 1
+	[ "$(without_asan_warning "$ERR")" = \
+		"bocker: inspect: no such object: no-such-$$" ] ||
+		fail_cmd "stderr is not 'bocker: inspect: no such object: ...'"
+	bk_run inspect --type container "$IMG"
+	[ "$RC" -eq 1 ] || fail_cmd "--type container of an image: exit $RC"
+	expect_field 'x' '[]'
+	bk_run inspect --type volume "$IMG"
+	expect_error 125 "inspect: invalid --type"
+}
+
+# An image: its configuration, as pull stores it.
+case_inspect_image()
+{
+	need_config || return
+	bk_run inspect "$CFG_IMG"
+	[ "$RC" -eq 0 ] || fail_cmd "inspect failed"
+	expect_json
+	expect_field 'x[0]["Id"][:12]' "$CFG_IMG"
+	expect_field 'x[0]["Config"]["Env"]' '["A=image", "B=image"]'
+	expect_field 'x[0]["Config"]["Cmd"]' '["sh", "-c", "echo $A $B"]'
+	expect_field 'x[0]["Config"]["Entrypoint"]' null
+	expect_field 'x[0]["RepoTags"]' "[\"$ROOTFS\"]"
+}
+
+# tag: run by the new name, images lists it, inspect names it.
+case_tag_run()
+{
+	need_config || return
+	bk_run tag "$CFG_IMG" "tagged-$$:v1"
+	expect_out ""
+	bk_run run "tagged-$$:v1" sh -c 'echo $A'
+	expect_out image
+	bk_run tag "$CFG_IMG" "plain-$$"
+	bk_run run "plain-$$" sh -c 'echo $B'
+	expect_out image
+	bk_run images
+	printf '%s\n' "$OUT" | grep -q "^$CFG_IMG  *tagged-$$:v1\$" ||
+		fail_cmd "images has no row '$CFG_IMG tagged-$$:v1'"
+	printf '%s\n' "$OUT" | grep -q "^$CFG_IMG  *plain-$$:latest\$" ||
+		fail_cmd "images has no row '$CFG_IMG plain-$$:latest'"
+	bk_run inspect "plain-$$"
+	expect_field 'x[0]["RepoTags"]' \
+		"[\"$ROOTFS\", \"tagged-$$:v1\", \"plain-$$:latest\"]"
+	bk_run tag "$CFG_IMG" 'Bad:Name'
+	expect_error 125 "tag: invalid reference format"
+	bk_run tag no-such-$$ "x-$$"
+	expect_error 125 "tag: no image named"
+}
+
+# Tagging moves a name from the image that had it.
+case_tag_move()
+{
+	local first
+
+	need_config || return
+	first=$(init_image "$ROOTFS")
+	bk_run tag "$first" "moving-$$"
+	bk_run run "moving-$$" sh -c 'echo "[$A]"'
+	expect_out "[]"
+	bk_run tag "$CFG_IMG" "moving-$$"
+	bk_run run "moving-$$" sh -c 'echo "[$A]"'
+	expect_out "[image]"
+	bk_run images
+	printf '%s\n' "$OUT" | grep -q "^$first  *moving-$$:latest\$" &&
+		fail_cmd "the name is still listed for the first image"
+	printf '%s\n' "$OUT" | grep -q "^$CFG_IMG  *moving-$$:latest\$" ||
+		fail_cmd "the name is not listed for the second image"
+	bk rmi "$first" > /dev/null 2>&1
+}
+
+# Of three tags of one name given together, one wins and the name is on
+# that image alone.
+case_tag_race()
+{
+	local name=race-tag-$$ img i rows
+
+	need_config || return
+	i=0
+	for img in "$IMG" "$CFG_IMG" "$EP_IMG"; do
+		i=$((i + 1))
+		bk tag "$img" "$name" > "$WORK/tag$i.out" 2>&1 &
+	done
+	wait
+	for i in 1 2 3; do
+		[ -s "$WORK/tag$i.out" ] &&
+			fail "tag $i printed: $(cat "$WORK/tag$i.out")"
+	done
+	bk_run images
+	rows=$(printf '%s\n' "$OUT" | grep -c " $name:latest\$")
+	[ "$rows" -eq 1 ] || fail_cmd "$rows images have '$name', expected 1"
+	bk_run inspect --type image "$name"
+	expect_field 'x[0]["RepoTags"][-1]' "$name:latest"
+}
+
+# rmi of one name of several only removes the name; of the last, the
+# image.
+case_rmi_tag()
+{
+	local img
+
+	need_image || return
+	img=$(init_image "$ROOTFS")
+	bk_run tag "$img" "gone-$$"
+	bk_run tag "$img" "kept-$$"
+	bk_run rmi "gone-$$"
+	expect_out "Untagged: gone-$$:latest"
+	bk_run run "gone-$$" true
+	expect_error 125 "run: no image named"
+	bk_run run --rm "kept-$$" true
+	[ "$RC" -eq 0 ] || fail_cmd "run by the other name failed"
+	# The source is a name too: taking it leaves the tag.
+	bk_run rmi "$ROOTFS"
+	expect_out "Untagged: $ROOTFS"
+	bk_run images
+	printf '%s\n' "$OUT" | grep -q "^$img  *kept-$$:latest\$" ||
+		fail_cmd "images has no row '$img kept-$$:latest'"
+	printf '%s\n' "$OUT" | grep -q "^$img  *$ROOTFS\$" &&
+		fail_cmd "images still lists the source of '$img'"
+	bk_run rmi "kept-$$"
+	expect_out "kept-$$"
+	bk_run images
+	printf '%s\n' "$OUT" | grep -q "^$img " &&
+		fail_cmd "the image is still listed after its last name went"
+}
+
+# --------------------------------------------------------------- terminal
+
+# in_pty COMMAND CHUNK...: run the shell COMMAND in a new terminal that
+# script(1) makes, 33 rows by 101 columns, and type each CHUNK into that
+# terminal a second after the one before. In COMMAND, $B is bocker in
+# the test namespace and $PTY_DIR a directory for files. Sets RC to the
+# status of COMMAND, OUT to what the terminal showed (without carriage
+# returns), and STTY_BEFORE and STTY_AFTER to the terminal's settings
+# (stty -g) before and after COMMAND.
+in_pty()
+{
+	local command=$1 chunk
+
+	shift
+	LAST_CMD="in a terminal: $command"
+	export B="nsenter --net=$NETNS_PATH $BOCKER" PTY_DIR=$WORK
+	rm -f "$WORK/stty.before" "$WORK/stty.after"
+	{
+		for chunk in "$@"; do
+			sleep 1
+			printf '%s' "$chunk"
+		done
+	} | timeout -k 5 60 script -q -e -c "stty rows 33 cols 101
+		stty -g > \"\$PTY_DIR/stty.before\"
+		$command
+		rc=\$?
+		stty -g > \"\$PTY_DIR/stty.after\"
+		exit \$rc" /dev/null > "$WORK/tty.out" 2>&1
+	RC=$?
+	OUT=$(tr -d '\r' < "$WORK/tty.out")
+	ERR=
+	STTY_BEFORE=$(cat "$WORK/stty.before" 2> /dev/null)
+	STTY_AFTER=$(cat "$WORK/stty.after" 2> /dev/null)
+	check_sanitizer "$OUT"
+}
+
+# bk_pipe INPUT ARGS...: bk_run with INPUT on bocker's standard input,
+# a pipe, and carriage returns removed from OUT.
+bk_pipe()
+{
+	local input=$1
+
+	shift
+	LAST_CMD="printf '%s' '$input' | bocker $*"
+	printf '%s' "$input" | timeout -k 10 60 \
+		nsenter --net="$NETNS_PATH" "$BOCKER" "$@" \
+		> "$WORK/out" 2> "$WORK/err"
+	RC=$?
+	OUT=$(tr -d '\r' < "$WORK/out")
+	ERR=$(cat "$WORK/err")
+	check_sanitizer "$ERR"
+}
+
+# has_line LINE: the last command's OUT has LINE as one whole line.
+has_line()
+{
+	printf '%s\n' "$OUT" | grep -q -x -F -e "$1" ||
+		fail_cmd "no line '$1' in the output"
+}
+
+# expect_stty_kept: the terminal's settings are back as they were.
+expect_stty_kept()
+{
+	[ -n "$STTY_BEFORE" ] || fail_cmd "stty -g printed nothing before"
+	[ "$STTY_BEFORE" = "$STTY_AFTER" ] ||
+		fail_cmd "terminal settings changed: '$STTY_BEFORE' before," \
+			"'$STTY_AFTER' after"
+}
+
+# An interactive shell on a terminal of its own, sized like bocker's,
+# with TERM set, a controlling terminal, and the shell's exit status.
+case_tty_shell()
+{
+	local keys='tty; stty size; echo "term=$TERM"'
+
+	need_image || return
+	keys="$keys; : < /dev/tty && echo ctty-ok; exit 3"
+	in_pty "\$B run -it $IMG sh" "$keys"$'\n'
+	[ "$RC" -eq 3 ] || fail_cmd "exit status $RC, expected 3"
+	has_line /dev/pts/0
+	has_line "33 101"
+	has_line term=xterm
+	has_line ctty-ok
+	expect_stty_kept
+}
+
+# ^C is a key for the container's terminal, which sends SIGINT to the
+# shell's foreground job; bocker itself goes on.
+case_tty_interrupt()
+{
+	local start elapsed
+
+	need_image || return
+	start=$(now_ms)
+	in_pty "\$B run -it $IMG sh" $'sleep 30\n' $'\003' \
+		'echo "status=$?"; exit 0'$'\n'
+	elapsed=$(($(now_ms) - start))
+	[ "$RC" -eq 0 ] || fail_cmd "exit status $RC, expected 0"
+	has_line status=130
+	[ "$elapsed" -lt 20000 ] || fail "^C did not stop sleep 30"
+	expect_stty_kept
+}
+
+# bocker passes a change of its terminal's size on (SIGWINCH).
+case_tty_resize()
+{
+	need_image || return
+	in_pty "(sleep 2.5; stty rows 40 cols 120 < /dev/tty) &
+		\$B run -it $IMG sh" $'stty size\n' '' $'stty size; exit 0\n'
+	[ "$RC" -eq 0 ] || fail_cmd "exit status $RC, expected 0"
+	has_line "33 101"
+	has_line "40 120"
+}
+
+# What the commands of run -it do, in the trace.
+case_tty_trace()
+{
+	local trace=$WORK/tty.trace step
+
+	need_image || return
+	in_pty "\$B --trace run -it $IMG true 2> \"\$PTY_DIR/tty.trace\""
+	[ "$RC" -eq 0 ] || fail_cmd "exit status $RC, expected 0"
+	for step in 'openat(AT_FDCWD, "/dev/ptmx"' 'TIOCGPTPEER' \
+		'setsid()' 'TIOCSCTTY' '{SCM_RIGHTS, [' \
+		'TIOCSWINSZ, {ws_row=33, ws_col=101}' \
+		'tcsetattr(0, TCSANOW, {raw}) = 0' \
+		'tcsetattr(0, TCSANOW, {saved}) = 0'; do
+		grep -q -F -e "$step" "$trace" ||
+			fail "no '$step' in the trace:" \
+				"$(clip "$(cat "$trace")")"
+	done
+}
+
+# -t with a pipe as stdin: no raw mode, one output stream, and the
+# container's stdin is the terminal, which bocker does not feed.
+case_tty_pipe()
+{
+	need_image || return
+	bk_pipe $'not for the container\n' run -t "$IMG" \
+		sh -c 'tty; echo out; echo err >&2; exit 4'
+	[ "$RC" -eq 4 ] || fail_cmd "exit status $RC, expected 4"
+	[ "$OUT" = "$(printf '/dev/pts/0\nout\nerr')" ] ||
+		fail_cmd "stdout is not tty, out and err"
+	[ -z "$ERR" ] || fail_cmd "stderr is not empty"
+}
+
+# The end of a piped stdin arrives as ^D, also after a partial line.
+case_tty_eof()
+{
+	need_image || return
+	bk_pipe $'abc\n' run -it "$IMG" cat
+	expect_out "$(printf 'abc\nabc')"
+	bk_pipe 'abc' run -it "$IMG" cat
+	expect_out abcabc
+}
+
+# Without a terminal, -i passes stdin on, and without -i the container
+# reads an empty stdin.
+case_stdin_interactive()
+{
+	need_image || return
+	bk_pipe $'abc\n' run -i "$IMG" cat
+	expect_out abc
+	bk_pipe $'abc\n' run --interactive "$IMG" cat
+	expect_out abc
+	bk_pipe $'abc\n' run "$IMG" cat
+	expect_out ""
+}
+
+# A detached container's terminal output goes to its log.
+case_tty_detached_logs()
+{
+	need_image || return
+	run_detached --tty "$IMG" sh -c 'tty; echo "$TERM"; exit 6' || return
+	bk_run wait "$ID"
+	expect_out 6
+	bk_run logs "$ID"
+	OUT=$(printf '%s' "$OUT" | tr -d '\r')
+	expect_out "$(printf '/dev/pts/0\nxterm')"
+}
+
+# run -dit keeps a shell waiting for input rather than ending it.
+case_tty_detached_shell()
+{
+	need_image || return
+	run_detached -it "$IMG" sh || return
+	sleep 1
+	[ "$(ps_status "$ID")" = running ] ||
+		fail "ps says '$(ps_status "$ID")', expected 'running'"
+	bk_run exec "$ID" sh -c 'readlink /proc/1/fd/0'
+	expect_out /dev/pts/0
+	remove_force "$ID"
+}
+
+case_exec_tty()
+{
+	need_image || return
+	run_detached "$IMG" sleep 60 || return
+	in_pty "\$B exec -it $ID sh" \
+		'tty; stty size; echo "term=$TERM"; exit 5'$'\n'
+	[ "$RC" -eq 5 ] || fail_cmd "exit status $RC, expected 5"
+	has_line /dev/pts/0
+	has_line "33 101"
+	has_line term=xterm
+	expect_stty_kept
+	bk_run exec -t "$ID" sh -c 'tty; echo err >&2; exit 2'
+	OUT=$(printf '%s' "$OUT" | tr -d '\r')
+	[ "$RC" -eq 2 ] || fail_cmd "exec -t: exit status $RC, expected 2"
+	printf '%s\n' "$OUT" | head -n 1 | grep -q -x '/dev/pts/[0-9]*' ||
+		fail_cmd "exec -t: tty did not print a /dev/pts path"
+	printf '%s\n' "$OUT" | grep -q -x err ||
+		fail_cmd "exec -t: stderr is not on the terminal"
+	bk_pipe $'xyz\n' exec -i "$ID" cat
+	expect_out xyz
+	bk_pipe $'xyz\n' exec "$ID" cat
+	expect_out ""
+	bk_run exec -x "$ID" true
+	expect_error 125 "exec: unknown option '-x'"
+	remove_force "$ID"
 }
 
 # ---------------------------------------------------------- bad values
@@ -1220,6 +1974,16 @@ run_case "memory OOM 137" case_oom
 run_case "pids-limit enforced" case_pids_enforced
 run_case "network none" case_network_none
 run_case "network host" case_network_host
+run_case "NAT to the uplink" case_nat_outbound
+run_case "publish -p 8080:80" case_publish
+run_case "publish port in use" case_publish_in_use
+run_case "publish port taken" case_publish_taken
+run_case "publish nft ruleset" case_publish_ruleset
+run_case "publish released" case_publish_released
+run_case "publish ip::port, udp" case_publish_forms
+run_case "publish cleanup" case_publish_cleanup
+run_case "hosts: peers by name" case_hosts_by_name
+run_case "resolv.conf loopback" case_resolv_loopback
 run_case "read-only root" case_read_only
 run_case "read-only with -w" case_read_only_workdir
 run_case "rm foreground" case_rm_foreground
@@ -1229,10 +1993,31 @@ run_case "stop TERM trap" case_stop_trap
 run_case "kill -s TERM" case_kill_term
 run_case "kill and not running" case_kill
 run_case "rm running needs -f" case_rm_running
+run_case "start -a again" case_start_attached
+run_case "start detached" case_start_detached
 run_case "version" case_version
 run_case "ps and ps -a" case_ps_all
 run_case "prune stopped" case_prune
 run_case "rmi images" case_rmi
+run_case "inspect running container" case_inspect_running
+run_case "inspect exited container" case_inspect_exited
+run_case "inspect -p PortBindings" case_inspect_ports
+run_case "inspect unknown object" case_inspect_missing
+run_case "inspect image config" case_inspect_image
+run_case "tag then run by name" case_tag_run
+run_case "tag moves the name" case_tag_move
+run_case "tag race one winner" case_tag_race
+run_case "rmi of a tag" case_rmi_tag
+run_case "run -it shell" case_tty_shell
+run_case "run -it ^C interrupts" case_tty_interrupt
+run_case "run -it follows resize" case_tty_resize
+run_case "run -it trace" case_tty_trace
+run_case "run -t stdin a pipe" case_tty_pipe
+run_case "run -it pipe EOF" case_tty_eof
+run_case "run -i stdin" case_stdin_interactive
+run_case "run -dt logs" case_tty_detached_logs
+run_case "run -dit shell waits" case_tty_detached_shell
+run_case "exec -it shell" case_exec_tty
 run_case "bad -m 1x" case_bad_value -m 1x
 run_case "bad -m 1k" case_bad_value -m 1k
 run_case "bad --cpus abc" case_bad_value --cpus abc
@@ -1241,12 +2026,16 @@ run_case "bad -m overflow" case_bad_value -m 9999999999999g
 run_case "bad --cpu-shares 1" case_bad_value --cpu-shares 1
 run_case "bad --pids-limit 0" case_bad_value --pids-limit 0
 run_case "bad --network foo" case_bad_value --network foo
+run_case "bad -p 70000:80" case_bad_value -p 70000:80
+run_case "bad -p abc" case_bad_value -p abc
+run_case "bad -p 1.2.3:80:80" case_bad_value -p 1.2.3:80:80
+run_case "bad -p 80/sctp" case_bad_value -p 80/sctp
+run_case "bad -p, network none" case_bad_value -p 80:80 --network none
 run_case "bad -v relative" case_bad_value -v relative:/path
 run_case "bad -v no target" case_bad_value -v /a
 run_case "bad --tmpfs rel" case_bad_value --tmpfs rel
 run_case "bad -w rel" case_bad_value -w rel
 run_case "bad --name" case_bad_value --name bad/name
 run_case "bad --bogus" case_bad_value --bogus
-run_case "bad -t" case_bad_value -t
 run_case "rm all containers" case_rm_all
 run_case "nothing left" case_nothing_left

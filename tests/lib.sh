@@ -273,7 +273,7 @@ netns_extra_links()
 {
 	ip -n "$NETNS" -o link show |
 		awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' |
-		grep -v -x -e lo -e "${BOCKER_BRIDGE:-bridge0}"
+		grep -v -x -e lo -e "${BOCKER_BRIDGE:-bridge0}" -e uplink0
 }
 
 # store_btrfs DIR SIZE: a btrfs image file in $WORK, attached to a loop
