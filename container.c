@@ -1593,7 +1593,7 @@ container_wait_exit(struct store *s, const char *id)
 int
 container_wait(struct store *s, const char *id, int timeout_ms)
 {
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
+	struct timespec pause = { 0, 1000 * 1000 };
 	char path[ID_LEN + 32];
 	int fd;
 	int rc;
@@ -1608,10 +1608,16 @@ container_wait(struct store *s, const char *id, int timeout_ms)
 		(void)close(fd);
 		return rc;
 	}
-	for (; timeout_ms > 0; timeout_ms -= 20) {
+	/* Most containers end within milliseconds of the signal: look
+	 * again after 1 ms, then 2, 4... up to every 20 ms. */
+	while (timeout_ms > 0) {
 		if (!container_running(s, id))
 			return 0;
 		(void)nanosleep(&pause, NULL);
+		timeout_ms -= pause.tv_nsec / 1000000;
+		pause.tv_nsec *= 2;
+		if (pause.tv_nsec > 20 * 1000 * 1000)
+			pause.tv_nsec = 20 * 1000 * 1000;
 	}
 	errno = ETIMEDOUT;
 	return container_running(s, id) ? -1 : 0;

@@ -15,6 +15,8 @@
  *			type nat hook postrouting priority srcnat;
  *			ip saddr 10.0.0.0/24 oifname != "bridge0" masquerade
  *			ip saddr 127.0.0.0/8 oifname "bridge0" masquerade
+ *			ip saddr 10.0.0.0/24 oifname "bridge0" ct status dnat
+ *				masquerade
  *		}
  *		chain prerouting {
  *			type nat hook prerouting priority dstnat;
@@ -29,7 +31,9 @@
  *
  * The first postrouting rule gives containers the outside world. The
  * second, together with route_localnet on the bridge, lets this host
- * reach a published port on 127.0.0.1. A -p rule carries its container's
+ * reach a published port on 127.0.0.1. The third lets a container reach
+ * a published port through a host address (hairpin NAT): the answer
+ * must come back through the host, not straight across the bridge. A -p rule carries its container's
  * id as its comment, so the container's bocker deletes its own rules when
  * the container ends, and a later run or `cleanup` deletes those a
  * killed bocker left.
@@ -39,6 +43,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -232,14 +237,13 @@ expr_cmp(struct batch *b, int op, const void *data, size_t len)
 	close_expression(b, e, d);
 }
 
-/* reg 1 = reg 1 & MASK (4 bytes), for an address prefix */
+/* reg 1 = reg 1 & MASK, 4 bytes as they are in the register */
 static void
-expr_mask(struct batch *b, uint32_t mask)
+expr_and(struct batch *b, uint32_t mask)
 {
 	struct nlattr *e, *d;
 	uint32_t zero = 0;
 
-	mask = htonl(mask);
 	e = expression(b, "bitwise", &d);
 	put_be32(b, NFTA_BITWISE_SREG, NFT_REG_1);
 	put_be32(b, NFTA_BITWISE_DREG, NFT_REG_1);
@@ -272,7 +276,7 @@ match_address(struct batch *b, int offset, uint32_t network, int prefix)
 	value = htonl(network & mask);
 	expr_payload(b, NFT_PAYLOAD_NETWORK_HEADER, offset, 4);
 	if (prefix < 32)
-		expr_mask(b, mask);
+		expr_and(b, htonl(mask));
 	expr_cmp(b, NFT_CMP_EQ, &value, 4);
 }
 
@@ -286,6 +290,21 @@ match_oifname(struct batch *b, int op, const char *name)
 	snprintf(padded, sizeof(padded), "%s", name);
 	expr_meta(b, NFT_META_OIFNAME);
 	expr_cmp(b, op, padded, sizeof(padded));
+}
+
+/* ct status dnat: the connection's destination was translated */
+static void
+match_dnat(struct batch *b)
+{
+	struct nlattr *e, *d;
+	uint32_t zero = 0;
+
+	e = expression(b, "ct", &d);
+	put_be32(b, NFTA_CT_DREG, NFT_REG_1);
+	put_be32(b, NFTA_CT_KEY, NFT_CT_STATUS);
+	close_expression(b, e, d);
+	expr_and(b, IPS_DST_NAT);
+	expr_cmp(b, NFT_CMP_NEQ, &zero, 4);
 }
 
 static void
@@ -423,7 +442,7 @@ batch_start(void)
 }
 
 /*
- * Create the table, its three chains and the two masquerade rules, in
+ * Create the table, its three chains and the three masquerade rules, in
  * one transaction that fails with EEXIST when the table is there: then
  * an earlier run made all of it, and nothing changes.
  */
@@ -459,6 +478,15 @@ create_table(const struct network *n, const char *table)
 	end(b, exprs);
 	say(b, ", NFT_MSG_NEWRULE {postrouting: ip saddr 127.0.0.0/8 "
 	    "oifname \"%s\" masquerade}", n->bridge);
+
+	exprs = rule(b, table, "postrouting");
+	match_address(b, 12, n->network, n->prefix);
+	match_oifname(b, NFT_CMP_EQ, n->bridge);
+	match_dnat(b);
+	expr_masquerade(b);
+	end(b, exprs);
+	say(b, ", NFT_MSG_NEWRULE {postrouting: ip saddr %s oifname \"%s\" "
+	    "ct status dnat masquerade}", n->subnet_text, n->bridge);
 
 	rc = batch_send(b, "create the nf_tables table");
 	free(b);

@@ -1,6 +1,7 @@
 #!/bin/bash
-# docker.sh - end-to-end tests of Docker's run flags and of stop, kill,
-# wait, logs -f, rm -f and version, as root.
+# docker.sh - end-to-end tests of Docker's run flags (-p and NAT, -it
+# among them) and of start, stop, kill, wait, logs -f, rm -f, inspect,
+# tag and version, as root.
 #
 #   tests/docker.sh BOCKER [LABEL]
 #
@@ -1003,6 +1004,26 @@ case_publish()
 	PUBLISHED=$ID
 }
 
+# Another container reaches the published port through host addresses
+# (hairpin NAT): the gateway's and the uplink's.
+case_publish_hairpin()
+{
+	[ -n "${PUBLISHED:-}" ] || {
+		skip "no published container"
+		return
+	}
+	# The server takes one connection at a time: try each for 3 s.
+	bk_run run "$IMG" sh -c 'for address in 10.0.0.1 "$1"; do
+			for _ in $(seq 30); do
+				out=$(nc -w 3 "$address" 8080 < /dev/null) &&
+					[ -n "$out" ] && break
+				sleep 0.1
+			done
+			echo "$out"
+		done' sh "$UPLINK_HOST"
+	expect_out "$(printf 'hello from web\nhello from web')"
+}
+
 case_publish_in_use()
 {
 	[ -n "${PUBLISHED:-}" ] || {
@@ -1056,7 +1077,7 @@ case_publish_released()
 	}
 	bk_run rm -f "$PUBLISHED"
 	[ "$RC" -eq 0 ] || fail_cmd "rm -f failed"
-	in_netns nft list table ip bocker-bridge0 | grep -q dnat &&
+	in_netns nft list table ip bocker-bridge0 | grep -q "dnat to" &&
 		fail "DNAT rules left: $(clip "$(in_netns nft list ruleset)")"
 	run_detached -p 8080:80 -h again "$IMG" sh -c "$SERVE_80" || return
 	fetch_retry 8080 "$UPLINK_HOST" "hello from again"
@@ -1976,6 +1997,7 @@ run_case "network none" case_network_none
 run_case "network host" case_network_host
 run_case "NAT to the uplink" case_nat_outbound
 run_case "publish -p 8080:80" case_publish
+run_case "publish hairpin" case_publish_hairpin
 run_case "publish port in use" case_publish_in_use
 run_case "publish port taken" case_publish_taken
 run_case "publish nft ruleset" case_publish_ruleset
