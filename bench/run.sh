@@ -4,6 +4,8 @@
 #
 #   bench/run.sh [RUNS]     (default 50 runs of each command)
 #
+# The bocker binary is $BOCKER when set, else ./bocker.
+#
 # Each command starts /bin/true from the same busybox root filesystem:
 #   bocker   bocker run <image> /bin/true: btrfs snapshot, veth pair and
 #            bridge, cgroups (v1 cpu, memory, pids), mount/uts/ipc/pid/net
@@ -26,16 +28,10 @@
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
-# shellcheck source=tests/lib.sh
-. tests/lib.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 RUNS=${1:-50}
-
-die()
-{
-	echo "bench: $*" >&2
-	exit 1
-}
 
 # ------------------------------------------------------ inside the namespaces
 
@@ -103,10 +99,7 @@ measure_rss()
 }
 
 if [ "${1:-}" = --inner ]; then
-	# Running in the private mount namespace: drop the cgroup2 mount.
-	if mountpoint -q /sys/fs/cgroup/unified; then
-		umount /sys/fs/cgroup/unified || die "cannot unmount unified"
-	fi
+	bench_drop_unified
 	RUNS=$2
 	measure_times || die "timing failed"
 	measure_rss
@@ -115,34 +108,13 @@ fi
 
 # ---------------------------------------------------------------- setup
 
-[ "$(id -u)" = 0 ] || die "run as root"
-[ -x ./bocker ] || die "no ./bocker; run 'make bocker' first"
-command -v crun > /dev/null || die "crun not found (apt-get install crun)"
-BOCKER=$PWD/bocker
-
-lib_setup bocker-bench
-CG_PARENT=bocker-bench-$$
-export BOCKER_CGROUP_PARENT=$CG_PARENT
-netns_create "bocker-bench-$$" || die "ip netns add failed"
-store_btrfs "$WORK/store" 1G || die "cannot make a loopback btrfs"
-export BOCKER_ROOT=$WORK/store
-
-BUNDLE=$WORK/bundle
-bash tests/mkrootfs.sh busybox "$BUNDLE/rootfs" > /dev/null ||
-	die "mkrootfs.sh failed"
-(cd "$BUNDLE" && crun spec) || die "crun spec failed"
-sed -i -e 's/"terminal": true/"terminal": false/' \
-	-e 's|^\([[:space:]]*\)"sh"$|\1"/bin/true"|' "$BUNDLE/config.json"
-grep -q '"/bin/true"' "$BUNDLE/config.json" ||
-	die "cannot set process.args in config.json"
-grep -q '"type": "network"' "$BUNDLE/config.json" ||
-	die "config.json from crun spec has no network namespace"
-
-IMG=$(created_id "$(bk init "$BUNDLE/rootfs")")
-[ -n "$IMG" ] || die "bocker init failed"
+bench_setup bocker-bench
+bench_rootfs
+bench_bundle /bin/true
+bench_image
 CRUN_CMD="crun --cgroup-manager=disabled run --bundle $BUNDLE bench-$$"
 FLOOR_CMD="unshare -fmuipn --mount-proc chroot $BUNDLE/rootfs /bin/true"
-export WORK BOCKER IMG CRUN_CMD FLOOR_CMD
+export CRUN_CMD FLOOR_CMD
 
 # Check each command once before timing it.
 for cmd in "$BOCKER run $IMG /bin/true" "$CRUN_CMD" "$FLOOR_CMD"; do
@@ -153,7 +125,7 @@ for cmd in "$BOCKER run $IMG /bin/true" "$CRUN_CMD" "$FLOOR_CMD"; do
 done
 
 echo "bench: $RUNS runs each; bocker image $IMG; bundle $BUNDLE" >&2
-nsenter --net="$NETNS_PATH" unshare -m "$0" --inner "$RUNS" ||
+bench_inner "$RUNS" ||
 	die "measurement failed"
 
 # ---------------------------------------------------------------- report
