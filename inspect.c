@@ -78,44 +78,6 @@ item(struct writer *w)
 	w->empty = 0;
 }
 
-/* Length of the valid UTF-8 sequence (RFC 3629) at p, or 0. */
-static size_t
-utf8_sequence(const unsigned char *p, size_t left)
-{
-	unsigned long cp;
-	unsigned long min;
-	size_t n;
-	size_t i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-		min = 0x80;
-	} else if ((p[0] & 0xf0) == 0xe0) {
-		n = 3;
-		cp = p[0] & 0x0f;
-		min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (left < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /*
  * Write s as a JSON string. Arguments and variables are bytes to the
  * kernel but JSON text is UTF-8, so each byte of an invalid sequence
@@ -144,7 +106,7 @@ put_string(struct writer *w, const char *s)
 	}
 	out = copy;
 	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
-		n = utf8_sequence(p, len - (p - (const unsigned char *)s));
+		n = json_utf8_length(p, len - (p - (const unsigned char *)s));
 		if (n == 0) {
 			memcpy(out, "\xef\xbf\xbd", 3);
 			out += 3;

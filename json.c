@@ -192,8 +192,8 @@ container_len(const struct json *v)
  * truncated, overlong, an encoded surrogate or above U+10FFFF (RFC 3629,
  * section 4). avail is the number of bytes readable at s, at least 1.
  */
-static size_t
-utf8_length(const unsigned char *s, size_t avail)
+size_t
+json_utf8_length(const unsigned char *s, size_t avail)
 {
 	uint32_t cp, min;
 	size_t n, i;
@@ -376,7 +376,7 @@ parse_string(struct parser *p, char **bytes, size_t *len)
 			invalid(p, p->pos, "control character in string");
 			goto fail;
 		}
-		k = utf8_length((const unsigned char *)p->text + p->pos,
+		k = json_utf8_length((const unsigned char *)p->text + p->pos,
 				end - p->pos);
 		if (k == 0) {
 			invalid(p, p->pos, "invalid utf-8");
@@ -960,7 +960,7 @@ json_write_string(FILE *f, const char *s, size_t len)
 	size_t i, n;
 
 	for (i = 0; i < len; i += n) {
-		n = utf8_length(u + i, len - i);
+		n = json_utf8_length(u + i, len - i);
 		if (n == 0) {
 			errno = EINVAL;
 			return -1;

@@ -102,6 +102,12 @@ int json_bool(const struct json *v, int *out);
  * and control characters. It fails with EINVAL, writing nothing, when s is
  * not valid UTF-8. After a write error, errno is what stdio set.
  */
+/*
+ * The length of the well-formed UTF-8 sequence at s, or 0 when it is not
+ * one; avail is the number of bytes readable at s, at least 1.
+ */
+size_t json_utf8_length(const unsigned char *s, size_t avail);
+
 int json_write_string(FILE *f, const char *s, size_t len);
 
 #endif

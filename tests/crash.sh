@@ -17,7 +17,8 @@
 #     no mount mentions BOCKER_ROOT, the test namespace has no link but lo
 #     and the bridge, and no cgroup is left below the test's parent in the
 #     cpu, memory and pids hierarchies (the last two polled for 5 s, since
-#     the kernel tears down namespaces and cgroups asynchronously);
+#     the kernel tears down namespaces and cgroups asynchronously), and no
+#     port forwarding rule is left (the run case publishes a port);
 #   - the same command, run again to completion, succeeds.
 # Then a shorter series (a third of the rounds, at least 3) of run and
 # commit on the overlay driver, with the store on a plain directory.
@@ -380,7 +381,7 @@ store_mounts()
 
 check_leftovers()
 {
-	local tmp leases subvols mounts links cgroups
+	local tmp leases subvols mounts links cgroups rules
 
 	tmp=$(ls -A "$BOCKER_ROOT/tmp")
 	[ -z "$tmp" ] || fail "tmp/ not empty after cleanup: $(clip "$tmp")"
@@ -392,6 +393,8 @@ check_leftovers()
 	fi
 	mounts=$(store_mounts)
 	[ -z "$mounts" ] || fail "mounts of the store: $(clip "$mounts")"
+	rules=$(nsenter --net="$NETNS_PATH" nft list ruleset | grep "dnat to")
+	[ -z "$rules" ] || fail "port forwarding rules: $(clip "$rules")"
 	for _ in $(seq 50); do
 		links=$(netns_extra_links)
 		cgroups=$(cg_children)
@@ -597,12 +600,12 @@ run_prepare()
 
 run_args()
 {
-	printf '%s\0' run "$IMG" sh -c "$RUN_SCRIPT"
+	printf '%s\0' run -p 8099:80 "$IMG" sh -c "$RUN_SCRIPT"
 }
 
 run_complete()
 {
-	bk_run run "$IMG" sh -c "$RUN_SCRIPT"
+	bk_run run -p 8099:80 "$IMG" sh -c "$RUN_SCRIPT"
 	[ "$RC" -eq 0 ] && [ "$OUT" = crash-run-done ] ||
 		fail_cmd "run after the kill failed"
 }
