@@ -23,6 +23,7 @@ SRC = \
 	config.c \
 	container.c \
 	copy.c \
+	hosts.c \
 	http.c \
 	image.c \
 	inflate.c \

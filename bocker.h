@@ -179,12 +179,18 @@ int nft_prune(const struct network *n,
 	      int (*live)(const char *id, void *arg), void *arg);
 int nft_remove(const struct network *n);
 
+/* hosts.c */
+int hosts_publish(struct store *s, int dirfd, const char *id,
+		  const char *address, const char *hostname, int bridge);
+void hosts_withdraw(struct store *s, const char *id);
+
 /* mount.c */
 /* A -v (bind) or --tmpfs mount of `run`. */
 struct mount_spec {
 	char source[4096];	/* host path; "" for a tmpfs */
 	char target[4096];	/* absolute path in the container */
 	int read_only;
+	int replace;		/* replace a planted symlink at target */
 };
 
 struct rootfs {
@@ -197,7 +203,6 @@ struct rootfs {
 	int read_only;				/* --read-only */
 	const char *workdir;			/* made before read-only */
 	char hostname_file[80];
-	char hosts[16384];
 	char resolv[4096];
 };
 

@@ -11,6 +11,7 @@
  *
  *	image, command, created	what was run, written before it starts
  *	config.json		its flags and command, as `inspect` shows them
+ *	hosts			its /etc/hosts, bind-mounted (see hosts.c)
  *	name			its --name, if it has one
  *	state			pid and status, replaced atomically
  *	log			everything it wrote to stdout and stderr
@@ -69,6 +70,7 @@ struct run {
 	size_t nports;
 	int published;		/* the DNAT rules are in place */
 	int restart;		/* `start`: the container exists already */
+	struct mount_spec *mounts;	/* the hosts file, then -v, --tmpfs */
 	struct cgroup cg;
 	struct limits limits;
 	struct rootfs rootfs;
@@ -396,59 +398,6 @@ child_main(void *arg)
 	child_fail(r->report[1], 1);
 }
 
-/* Where etc_files() adds a running container's line to /etc/hosts. */
-struct hosts {
-	struct store *store;
-	const char *self;
-	char *text;
-	size_t size;
-	size_t len;
-};
-
-/*
- * "<address>\t<name> <short id>" for a running container on the bridge,
- * so that containers reach each other by name, as on a Docker network.
- * The leases under net/ are the running containers (each holds its own
- * flocked), and each names its container, so this costs a few calls per
- * running container, however many have exited.
- */
-static int
-add_host(struct store *s, const char *address, void *arg)
-{
-	struct hosts *h = arg;
-	char id[ID_LEN + 1];
-	char name[256];
-	char path[64];
-	ssize_t got;
-	int fd;
-	int n;
-
-	snprintf(path, sizeof(path), "net/%s", address);
-	fd = openat(s->rootfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return 0;
-	got = -1;
-	if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK)
-		got = pread(fd, id, ID_LEN, 0);
-	(void)close(fd);
-	if (got != ID_LEN)
-		return 0;
-	id[ID_LEN] = '\0';
-	if (!strcmp(id, h->self))
-		return 0;
-	name[0] = '\0';
-	(void)store_read(s, "containers", id, "name", name, sizeof(name));
-	name[strcspn(name, "\n")] = '\0';
-	n = snprintf(h->text + h->len, h->size - h->len, "%s\t%s%s%.*s\n",
-		     address, name, name[0] ? " " : "", SHORT_ID_LEN, id);
-	/* A line that does not fit is left out whole. */
-	if (n > 0 && (size_t)n < h->size - h->len)
-		h->len += n;
-	else
-		h->text[h->len] = '\0';
-	return 0;
-}
-
 /*
  * The host's resolver settings, never a resolver of our own; but a
  * nameserver on the host's loopback is not reachable from the
@@ -497,30 +446,14 @@ resolv_conf(struct run *r, char *out, size_t size)
 			 "nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
 }
 
-/* Contents of /etc/hosts and /etc/resolv.conf for the container. */
+/* Contents of /etc/hostname and /etc/resolv.conf for the container. */
 static void
 etc_files(struct run *r)
 {
 	struct rootfs *fs = &r->rootfs;
-	struct hosts h;
-	int n;
 
 	snprintf(fs->hostname_file, sizeof(fs->hostname_file), "%s\n",
 		 r->hostname);
-	n = snprintf(fs->hosts, sizeof(fs->hosts),
-		     "127.0.0.1\tlocalhost\n"
-		     "::1\tlocalhost ip6-localhost ip6-loopback\n"
-		     "%s\t%s\n", r->net.address ? network_address(&r->net) :
-		     "127.0.1.1", r->hostname);
-	if (r->options->network == NETWORK_BRIDGE && n > 0 &&
-	    (size_t)n < sizeof(fs->hosts)) {
-		h.store = r->store;
-		h.self = r->id;
-		h.text = fs->hosts;
-		h.size = sizeof(fs->hosts);
-		h.len = n;
-		(void)store_each(r->store, "net", add_host, &h);
-	}
 	resolv_conf(r, fs->resolv, sizeof(fs->resolv));
 }
 
@@ -633,6 +566,31 @@ describe(struct run *r)
 	return 0;
 }
 
+/*
+ * The container's mounts: its hosts file from the store first, as
+ * Docker binds its own, so that bocker can edit it from outside; then
+ * the -v and --tmpfs ones, so that a -v of /etc/hosts wins.
+ */
+static int
+bind_hosts(struct run *r)
+{
+	const struct run_options *o = r->options;
+	struct mount_spec *m;
+
+	r->mounts = calloc(o->nmounts + 1, sizeof(*r->mounts));
+	if (r->mounts == NULL)
+		return error_set("allocate mounts");
+	m = &r->mounts[0];
+	snprintf(m->source, sizeof(m->source), "%s/%s/%s/hosts",
+		 r->store->root, r->restart ? "containers" : "tmp", r->id);
+	snprintf(m->target, sizeof(m->target), "/etc/hosts");
+	m->replace = 1;
+	if (o->nmounts > 0)
+		memcpy(r->mounts + 1, o->mounts,
+		       o->nmounts * sizeof(*r->mounts));
+	return 0;
+}
+
 /* Where the container's root will be, and its overlay directories. */
 static void
 root_paths(struct run *r)
@@ -644,8 +602,8 @@ root_paths(struct run *r)
 
 	snprintf(fs->root, sizeof(fs->root), "%s/%s/%s/rootfs", root, dir,
 		 r->id);
-	fs->mounts = r->options->mounts;
-	fs->nmounts = r->options->nmounts;
+	fs->mounts = r->mounts;
+	fs->nmounts = r->options->nmounts + 1;
 	fs->read_only = r->options->read_only;
 	fs->workdir = r->config.workdir;
 	if (r->store->driver != DRIVER_OVERLAY)
@@ -802,6 +760,10 @@ start_child(struct run *r, int *status)
 	     nft_prune(&r->net, container_live, r->store) < 0 ||
 	     make_veth(r) < 0 || publish(r) < 0))
 		return -1;
+	if (hosts_publish(r->store, r->dirfd, r->id, network_address(&r->net),
+			  r->hostname,
+			  r->options->network == NETWORK_BRIDGE) < 0)
+		return -1;
 	if (record_state(r, r->dirfd, "running", 0) < 0)
 		return -1;
 	/* A child that failed has closed its end already, so the write
@@ -908,6 +870,8 @@ release(struct run *r)
 	network_release(&r->net);
 	free(r->ports);
 	free(r->portfds);
+	free(r->mounts);
+	r->mounts = NULL;
 	r->ports = NULL;
 	r->portfds = NULL;
 	r->nports = 0;
@@ -1117,6 +1081,8 @@ prepare(struct run *r)
 		if (r->dirfd < 0)
 			return error_set("open '%s'", path);
 	}
+	if (bind_hosts(r) < 0)
+		return -1;
 	root_paths(r);
 	if (r->options->network == NETWORK_BRIDGE &&
 	    network_lease(&r->net, r->store, r->id) < 0)
@@ -1171,6 +1137,8 @@ abandon(struct run *r)
 		(void)reap(r->pid);
 	}
 	unpublish(r);
+	if (r->net.leasefd >= 0)
+		hosts_withdraw(r->store, r->id);
 	if (r->cg.ndirs > 0)
 		(void)cgroup_destroy(&r->cg);
 	if (r->restart && r->runlock >= 0 && r->dirfd >= 0)
@@ -1212,8 +1180,11 @@ supervise(struct run *r, int notify_fd, int *status)
 		pump_output(r);
 	*status = reap(r->pid);
 	forward_to = 0;
-	/* Before the address lease goes: no rule may outlive it. */
+	/* Before the address lease goes: no rule may outlive it, and no
+	 * other container's hosts file may name its address. */
 	unpublish(r);
+	if (r->options->network == NETWORK_BRIDGE)
+		hosts_withdraw(r->store, r->id);
 	(void)cgroup_destroy(&r->cg);
 	if (rc == 0)
 		(void)record_state(r, r->dirfd, "exited", *status);

@@ -184,12 +184,15 @@ open_in_root(int rootfd, const char *path, int flags)
 /*
  * Create the mount point target inside the root, one component at a
  * time, each directory made below a parent opened inside the root (a
- * file last, when a file is to be bound onto it). Returns an O_PATH
- * descriptor of it.
+ * file last, when a file is to be bound onto it). With replace, a last
+ * component that is no regular file, such as a symlink the image
+ * planted, is removed first. Returns an O_PATH descriptor of it.
  */
 static int
-make_target(int rootfd, const char *target, int file)
+make_target(int rootfd, const char *target, int file, int replace)
 {
+	struct stat st;
+
 	char path[4096];
 	const char *name;
 	char *slash;
@@ -205,6 +208,11 @@ make_target(int rootfd, const char *target, int file)
 		slash = strchr(name, '/');
 		if (slash != NULL)
 			*slash = '\0';
+		if (slash == NULL && replace &&
+		    fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    !S_ISREG(st.st_mode))
+			(void)unlinkat(parent, name, S_ISDIR(st.st_mode) ?
+				       AT_REMOVEDIR : 0);
 		if (slash == NULL && file)
 			(void)close(openat(parent, name, O_CREAT | O_WRONLY |
 					   O_NOFOLLOW | O_CLOEXEC, 0644));
@@ -247,7 +255,8 @@ mount_volumes(const struct rootfs *r)
 			rc = error_set("volume '%s'", m->source);
 			break;
 		}
-		fd = make_target(rootfd, m->target, !S_ISDIR(st.st_mode));
+		fd = make_target(rootfd, m->target, !S_ISDIR(st.st_mode),
+				 m->replace);
 		if (fd < 0) {
 			rc = error_set("mount point '%s'", m->target);
 			break;
@@ -381,7 +390,6 @@ rootfs_enter(const struct rootfs *r)
 	if (pivot(r->root) < 0)
 		return -1;
 	if (write_etc("hostname", r->hostname_file) < 0 ||
-	    write_etc("hosts", r->hosts) < 0 ||
 	    write_etc("resolv.conf", r->resolv) < 0)
 		return -1;
 	if (!r->read_only)

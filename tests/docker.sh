@@ -1126,7 +1126,7 @@ case_publish_cleanup()
 		fail "the host's own table changed"
 }
 
-# Containers reach running ones by name through /etc/hosts.
+# Containers reach each other by name through /etc/hosts.
 case_hosts_by_name()
 {
 	local peer
@@ -1137,6 +1137,15 @@ case_hosts_by_name()
 	bk_run run "$IMG" sh -c "ping -c 1 -W 2 peer-$$ > /dev/null &&
 		grep -c 'peer-$$ ${peer:0:12}\$' /etc/hosts"
 	expect_out 1
+	# A container started later appears in the running one's file,
+	# and goes from it when it ends.
+	run_detached --name "late-$$" "$IMG" sleep 30 || return
+	bk_run exec "$peer" sh -c "ping -c 1 -W 2 late-$$ > /dev/null &&
+		grep -c 'late-$$ ${ID:0:12}\$' /etc/hosts"
+	expect_out 1
+	remove_force "$ID"
+	bk_run exec "$peer" grep -c "late-$$" /etc/hosts
+	[ "$OUT" = 0 ] || fail_cmd "the ended container is still listed"
 	remove_force "$peer"
 }
 
