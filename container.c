@@ -399,10 +399,10 @@ child_main(void *arg)
 }
 
 /*
- * The host's resolver settings, never a resolver of our own; but a
- * nameserver on the host's loopback is not reachable from the
- * container's own network namespace, so, as Docker does, such lines are
- * left out, and Docker's public defaults stand in when none is left.
+ * The host's resolver settings, never a resolver of our own. A
+ * nameserver on the host's loopback cannot be reached from the
+ * container's network namespace, so such lines are left out, and
+ * Docker's public defaults stand in when none is left, as in Docker.
  */
 static void
 resolv_conf(struct run *r, char *out, size_t size)
@@ -567,9 +567,9 @@ describe(struct run *r)
 }
 
 /*
- * The container's mounts: its hosts file from the store first, as
- * Docker binds its own, so that bocker can edit it from outside; then
- * the -v and --tmpfs ones, so that a -v of /etc/hosts wins.
+ * The container's mounts. Its hosts file from the store comes first, as
+ * Docker binds its own, so that bocker can edit it from outside. The -v
+ * and --tmpfs ones follow, so that a -v of /etc/hosts wins.
  */
 static int
 bind_hosts(struct run *r)
@@ -706,8 +706,8 @@ clone_child(struct run *r)
 /*
  * The container's veth pair. The kernel removes the pair of an ended
  * container only once its network namespace is gone, which may take a
- * moment, so `start` removes a leftover of the same name: it holds the
- * container's lock, so that pair is no running container's.
+ * moment. So `start` removes a leftover of the same name, which is no
+ * running container's, because `start` holds the container's lock.
  */
 static int
 make_veth(struct run *r)
