@@ -353,6 +353,13 @@ nat_chain(struct batch *b, const char *table, const char *name, int hook,
 	    name, name, priority);
 }
 
+/* Does err say that this kernel has no nfnetlink or nf_tables? */
+static int
+unsupported(int err)
+{
+	return err == EPROTONOSUPPORT || err == EOPNOTSUPP;
+}
+
 static int
 open_socket(void)
 {
@@ -541,6 +548,11 @@ nft_masquerade(const struct network *n)
 
 	table_name(n, table, sizeof(table));
 	rc = table_exists(table);
+	/* EINVAL too: nfnetlink answers so for a subsystem it lacks. */
+	if (rc < 0 && (unsupported(errno) || errno == EINVAL)) {
+		trace_note("no nf_tables in this kernel: no NAT, no -p");
+		return 0;
+	}
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
 	if (create_table(n, table) == 0)
@@ -763,6 +775,12 @@ delete_rules(const struct network *n,
 	put_string(dump, NFTA_RULE_TABLE, table);
 	deleted = 0;
 	fd = open_socket();
+	if (fd < 0 && unsupported(errno)) {
+		/* Without nf_tables there are no rules to delete. */
+		free(dump);
+		free(b);
+		return 0;
+	}
 	rc = fd < 0 ? -1 : send(fd, dump->buf, dump->len, 0);
 	trace(rc, "sendmsg(NETLINK_NETFILTER, NFT_MSG_GETRULE "
 	      "{table=\"%s\", NLM_F_DUMP})", table);
@@ -866,7 +884,7 @@ nft_remove(const struct network *n)
 	say(b, ", NFT_MSG_DELTABLE {ip %s}", table);
 	rc = batch_send(b, "delete the nf_tables table");
 	free(b);
-	if (rc < 0 && errno == ENOENT)
+	if (rc < 0 && (errno == ENOENT || unsupported(errno)))
 		return 0;
 	return rc;
 }
