@@ -1659,8 +1659,9 @@ clean_veth(const char *name, void *arg)
 /*
  * Remove what bockers killed hard left behind: unfinished builds and
  * removals under tmp/, stale address leases, cgroups of containers that
- * are not running, veth ends without a running container, and NAT rules
- * (all of bocker's table when no container is left). The store
+ * are not running, veth ends without a running container, NAT rules
+ * (all of bocker's table when no container is left), and the /etc/hosts
+ * lines of containers that are gone. The store
  * is locked exclusively, so no other bocker is between steps meanwhile.
  */
 static int
@@ -1680,6 +1681,7 @@ cmd_cleanup(struct store *s, int argc, char **argv)
 	if (netlink_each_link(clean_veth, s) < 0)
 		report(errno, "%s, ignoring", error_context());
 	clean_nat(s);
+	hosts_prune(s);
 	store_unlock(lock);
 	return 0;
 }

@@ -183,6 +183,7 @@ int nft_remove(const struct network *n);
 int hosts_publish(struct store *s, int dirfd, const char *id,
 		  const char *address, const char *hostname, int bridge);
 void hosts_withdraw(struct store *s, const char *id);
+void hosts_prune(struct store *s);
 
 /* mount.c */
 /* A -v (bind) or --tmpfs mount of `run`. */

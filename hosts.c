@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -216,18 +217,52 @@ hosts_publish(struct store *s, int dirfd, const char *id,
 	return 0;
 }
 
-/* Take the lines that end in the ending container's short id out. */
+/*
+ * The short id a container's line ends in ("\t[<name> ]<short id>"),
+ * or NULL for any other line: localhost, the container's own hostname,
+ * or one its processes wrote.
+ */
+static const char *
+line_id(const char *line, size_t len)
+{
+	const char *id;
+
+	if (len <= SHORT_ID_LEN)
+		return NULL;
+	id = line + len - SHORT_ID_LEN;
+	if ((id[-1] != ' ' && id[-1] != '\t') ||
+	    strspn(id, "0123456789abcdef") < SHORT_ID_LEN)
+		return NULL;
+	return id;
+}
+
+/* Is line "<p's address>\t...", the line of p itself? */
+static int
+own_line(const char *line, const struct peer *p)
+{
+	size_t len = strlen(p->address);
+
+	return !strncmp(line, p->address, len) && line[len] == '\t';
+}
+
+/*
+ * Rewrite the hosts file of peer p in place (it is bound into the
+ * container, so it keeps its inode) without the container lines that
+ * drop(short id, arg) rejects.
+ */
 static void
-forget_peer(struct store *s, const struct peer *p, void *arg)
+filter_peer(struct store *s, const struct peer *p,
+	    int (*drop)(const char *id, void *arg), void *arg)
 {
 	static char text[HOSTS_MAX];
-	const char *id = arg;
 	const char *line;
 	const char *end;
+	const char *id;
 	size_t keep;
 	size_t len;
 	ssize_t n;
 	int fd;
+	int rc;
 
 	fd = open_peer_file(s, p->id, O_RDWR);
 	if (fd < 0)
@@ -242,10 +277,9 @@ forget_peer(struct store *s, const struct peer *p, void *arg)
 	for (line = text; *line; line = *end ? end + 1 : end) {
 		end = strchrnul(line, '\n');
 		len = end - line;
-		if (len > SHORT_ID_LEN &&
-		    !strncmp(end - SHORT_ID_LEN, id, SHORT_ID_LEN) &&
-		    (end[-SHORT_ID_LEN - 1] == ' ' ||
-		     end[-SHORT_ID_LEN - 1] == '\t'))
+		/* The container's own line is never another's. */
+		id = own_line(line, p) ? NULL : line_id(line, len);
+		if (id != NULL && drop(id, arg))
 			continue;
 		memmove(text + keep, line, len);
 		keep += len;
@@ -253,13 +287,25 @@ forget_peer(struct store *s, const struct peer *p, void *arg)
 			text[keep++] = '\n';
 	}
 	if (keep != (size_t)n) {
-		n = pwrite(fd, text, keep, 0);
-		if (n >= 0)
-			n = ftruncate(fd, keep);
-		trace(n, "pwrite(<containers/%.12s/hosts>, ...) # without "
-		      "%.12s", p->id, id);
+		rc = pwrite(fd, text, keep, 0);
+		if (rc >= 0)
+			rc = ftruncate(fd, keep);
+		trace(rc, "pwrite(<containers/%.12s/hosts>, ...) # %zu of %zu "
+		      "bytes kept", p->id, keep, (size_t)n);
 	}
 	(void)close(fd);
+}
+
+static int
+is_ending(const char *id, void *arg)
+{
+	return !strncmp(id, arg, SHORT_ID_LEN);
+}
+
+static void
+forget_peer(struct store *s, const struct peer *p, void *arg)
+{
+	filter_peer(s, p, is_ending, arg);
 }
 
 /* Take container id's line out of the running containers' files. */
@@ -273,4 +319,65 @@ hosts_withdraw(struct store *s, const char *id)
 		return;
 	each_peer(s, id, forget_peer, (void *)id);
 	(void)close(lock);
+}
+
+/* The running containers on the bridge, for hosts_prune(). */
+struct live {
+	char (*ids)[ID_LEN + 1];
+	size_t n;
+	size_t size;
+};
+
+static void
+add_live(struct store *s, const struct peer *p, void *arg)
+{
+	struct live *l = arg;
+	void *grown;
+
+	(void)s;
+	if (l->n == l->size) {
+		grown = realloc(l->ids, (l->size * 2 + 16) * sizeof(*l->ids));
+		if (grown == NULL)
+			return;
+		l->ids = grown;
+		l->size = l->size * 2 + 16;
+	}
+	memcpy(l->ids[l->n++], p->id, ID_LEN + 1);
+}
+
+static int
+is_gone(const char *id, void *arg)
+{
+	struct live *l = arg;
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strncmp(l->ids[i], id, SHORT_ID_LEN))
+			return 0;
+	return 1;
+}
+
+static void
+prune_peer(struct store *s, const struct peer *p, void *arg)
+{
+	filter_peer(s, p, is_gone, arg);
+}
+
+/*
+ * Take the lines of containers that are not running out of the running
+ * containers' files: those a bocker killed hard could not withdraw.
+ */
+void
+hosts_prune(struct store *s)
+{
+	struct live l = { NULL, 0, 0 };
+	int lock;
+
+	lock = lock_hosts(s);
+	if (lock < 0)
+		return;
+	each_peer(s, "", add_live, &l);
+	each_peer(s, "", prune_peer, &l);
+	(void)close(lock);
+	free(l.ids);
 }

@@ -1146,7 +1146,28 @@ case_hosts_by_name()
 	remove_force "$ID"
 	bk_run exec "$peer" grep -c "late-$$" /etc/hosts
 	[ "$OUT" = 0 ] || fail_cmd "the ended container is still listed"
-	remove_force "$peer"
+	# A container whose monitor is killed cannot take its line out;
+	# cleanup does.
+	run_detached --name "killed-$$" "$IMG" sleep 30 || return
+	kill_monitor "$ID"
+	wait_status "$ID" dead || return
+	bk_run cleanup
+	bk_run exec "$peer" grep -c "killed-$$" /etc/hosts
+	[ "$OUT" = 0 ] || fail_cmd "cleanup left a killed container listed"
+	bk_run exec "$peer" grep -c "^127.0.0.1" /etc/hosts
+	[ "$OUT" = 1 ] || fail_cmd "cleanup took other lines out"
+	remove_force "$ID" "$peer"
+}
+
+# kill_monitor ID: SIGKILL the monitor of detached container ID, the
+# parent of its first process.
+kill_monitor()
+{
+	local pid monitor
+
+	pid=$(sed -n 's/^pid=//p' "$BOCKER_ROOT/containers/$1/state")
+	monitor=$(awk '{ print $4 }' "/proc/$pid/stat")
+	[ -n "$monitor" ] && [ "$monitor" -gt 1 ] && kill -KILL "$monitor"
 }
 
 # resolv_with TEXT: run cat /etc/resolv.conf with TEXT as the host's
