@@ -70,6 +70,7 @@ struct run {
 	size_t nports;
 	int published;		/* the DNAT rules are in place */
 	int restart;		/* `start`: the container exists already */
+	long long started;	/* when it started, in ns since the epoch */
 	struct mount_spec *mounts;	/* the hosts file, then -v, --tmpfs */
 	struct cgroup cg;
 	struct limits limits;
@@ -641,15 +642,23 @@ make_root(struct run *r)
 	return rc;
 }
 
-/* Record the container's pid or its exit, atomically. */
+/*
+ * Record the container's pid or its exit, atomically, with the times it
+ * started and ended (nanoseconds since the epoch, for inspect).
+ */
 static int
 record_state(struct run *r, int dirfd, const char *status, int code)
 {
-	char state[128];
+	char state[256];
+	long long now;
 
+	now = now_ns();
+	if (r->started == 0)
+		r->started = now;
 	snprintf(state, sizeof(state), "pid=%d\nstatus=%s\nexit=%d\n"
-		 "address=%s\n", (int)r->pid, status, code,
-		 network_address(&r->net));
+		 "address=%s\nstarted=%lld\nfinished=%lld\n", (int)r->pid,
+		 status, code, network_address(&r->net), r->started,
+		 strcmp(status, "running") ? now : 0);
 	return store_write_atomic(dirfd, "state", state);
 }
 

@@ -957,6 +957,7 @@ struct container_view {
 	char name[300];
 	char created[32];
 	char state[256];
+	long long started;	/* from the state file, or Created */
 	long long finished;	/* when the state file said "exited" */
 	int running;
 	struct network net;
@@ -1031,7 +1032,7 @@ put_state(struct writer *w, const struct container_view *v)
 	if (strcmp(text, "dead"))
 		put_number(w, "ExitCode", v->running ? 0 : atoll(code));
 	/* bocker creates and starts a container in one step. */
-	put_time(w, "StartedAt", atoll(v->created));
+	put_time(w, "StartedAt", v->started);
 	if (v->running)
 		put_text(w, "FinishedAt", ZERO_TIME);
 	else if (strcmp(text, "dead"))
@@ -1124,6 +1125,7 @@ view_container(struct store *s, const char *id, struct container_view *v)
 {
 	char path[ID_LEN + 32];
 	char names[4096];
+	char text[32];
 	struct stat st;
 	int dirfd;
 
@@ -1141,9 +1143,14 @@ view_container(struct store *s, const char *id, struct container_view *v)
 	v->image[strcspn(v->image, "\n")] = '\0';
 	v->name[strcspn(v->name, "\n")] = '\0';
 	v->running = container_running(s, id);
-	/* The state file is replaced once more, when the container exits. */
+	/* The times the state file records; an older one has none, so
+	 * the creation and the file's last change stand in. */
+	state_field(v->state, "started", text, sizeof(text));
+	v->started = atoll(text) > 0 ? atoll(text) : atoll(v->created);
+	state_field(v->state, "finished", text, sizeof(text));
+	v->finished = atoll(text);
 	snprintf(path, sizeof(path), "containers/%s/state", id);
-	if (fstatat(s->rootfd, path, &st, 0) == 0)
+	if (v->finished == 0 && fstatat(s->rootfd, path, &st, 0) == 0)
 		v->finished = (long long)st.st_mtim.tv_sec * 1000000000LL +
 			      st.st_mtim.tv_nsec;
 	snprintf(v->image_name, sizeof(v->image_name), "%s", v->image);

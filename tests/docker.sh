@@ -1326,7 +1326,7 @@ case_rm_running()
 # name, environment and command, and returns its exit status.
 case_start_attached()
 {
-	local name=start-$$ id
+	local name=start-$$ id created started
 
 	need_image || return
 	bk_run run --name "$name" -e X=again "$IMG" sh -c \
@@ -1340,6 +1340,12 @@ case_start_attached()
 		fail "ps says '$(ps_status "$id")', expected 'exited (3)'"
 	bk_run logs "$name"
 	expect_out "$(printf '1\n2')"
+	# inspect tells the second start from the creation.
+	bk_run inspect "$name"
+	created=$(inspect_field "$OUT" 'x[0]["Created"]')
+	started=$(inspect_field "$OUT" 'x[0]["State"]["StartedAt"]')
+	[[ $started > $created ]] ||
+		fail_cmd "StartedAt '$started' is not after Created '$created'"
 	remove_force "$name"
 }
 
