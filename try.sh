@@ -98,4 +98,22 @@ bocker run "$img" ip addr
 bocker ps -a
 bocker logs "$hello"
 
+say "a detached web server with a published port"
+serve='while true; do echo "hello from $(hostname)" | nc -l -p 80; done'
+echo "+ bocker run -d --name web -p 8080:80 $img sh -c '$serve'"
+web=$(nsenter --net="$NETNS_PATH" "$BOCKER" run -d --name web \
+	-p 8080:80 "$img" sh -c "$serve" < /dev/null) || exit 1
+echo "$web"
+# The server may need a moment before it listens.
+for _ in $(seq 50); do
+	answer=$(nsenter --net="$NETNS_PATH" timeout 2 busybox nc 127.0.0.1 \
+		8080 < /dev/null 2> /dev/null) && [ -n "$answer" ] && break
+	sleep 0.1
+done
+echo "+ busybox nc 127.0.0.1 8080 (in the namespace)"
+echo "$answer"
+bocker ps
+bocker stop web
+
 say "removing the namespace, the store and the cgroups"
+echo "(the exit trap does it, also when a step above failed)"
