@@ -892,7 +892,6 @@ exec_options(struct run_options *o, int argc, char **argv)
 	return i;
 }
 
-/* exec [-i] [-t] <container> <command> [<arg>...] */
 /*
  * start [-a] <container>...: run stopped containers again, detached, or
  * with -a in the foreground, as `run` would. A running container is left
@@ -942,6 +941,7 @@ cmd_start(struct store *s, int argc, char **argv)
 	return rc;
 }
 
+/* exec [-i] [-t] <container> <command> [<arg>...] */
 static int
 cmd_exec(struct store *s, int argc, char **argv)
 {
@@ -1605,7 +1605,7 @@ is_live(const char *id, void *arg)
 }
 
 static int
-count(struct store *s, const char *name, void *arg)
+count_entry(struct store *s, const char *name, void *arg)
 {
 	(void)s;
 	(void)name;
@@ -1626,7 +1626,7 @@ clean_nat(struct store *s)
 	if (network_config(&n) < 0)
 		return;
 	leases = 0;
-	(void)store_each(s, "net", count, &leases);
+	(void)store_each(s, "net", count_entry, &leases);
 	if ((leases > 0 ? nft_prune(&n, container_live, s) : nft_remove(&n))
 	    < 0)
 		report(errno, "%s, ignoring", error_context());

@@ -598,7 +598,6 @@ root_paths(struct run *r)
 {
 	struct rootfs *fs = &r->rootfs;
 	const char *root = r->store->root;
-
 	const char *dir = r->restart ? "containers" : "tmp";
 
 	snprintf(fs->root, sizeof(fs->root), "%s/%s/%s/rootfs", root, dir,

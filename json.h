@@ -103,8 +103,8 @@ int json_bool(const struct json *v, int *out);
  * not valid UTF-8. After a write error, errno is what stdio set.
  */
 /*
- * The length of the well-formed UTF-8 sequence at s, or 0 when it is not
- * one; avail is the number of bytes readable at s, at least 1.
+ * Return the length of the well-formed UTF-8 sequence at s, or 0 when it
+ * is not one. avail is the number of bytes readable at s, at least 1.
  */
 size_t json_utf8_length(const unsigned char *s, size_t avail);
 

@@ -86,6 +86,7 @@ network_lease(struct network *n, struct store *s, const char *id)
 	uint32_t a;
 	int store;
 	int fd;
+	int rc;
 
 	store = store_lock(s, LOCK_SH);
 	if (store < 0)
@@ -104,8 +105,12 @@ network_lease(struct network *n, struct store *s, const char *id)
 			n->address = a;
 			n->leasefd = fd;
 			store_unlock(store);
-			if (ftruncate(fd, 0) < 0 ||
-			    pwrite(fd, id, strlen(id), 0) < 0)
+			rc = ftruncate(fd, 0);
+			if (rc == 0)
+				rc = pwrite(fd, id, strlen(id), 0);
+			trace(rc, "pwrite(%d<%s>, \"%.12s...\", 0)", fd, path,
+			      id);
+			if (rc < 0)
 				return error_set("write '%s'", path);
 			return 0;
 		}
@@ -239,11 +244,13 @@ reserve_port(struct port_spec *p)
 	      type == SOCK_DGRAM ? "SOCK_DGRAM" : "SOCK_STREAM");
 	if (fd < 0)
 		return error_set("socket");
-	/* Connections that ended on the port moments ago do not count;
-	 * the listen() below still keeps every other program off it. */
-	if (type == SOCK_STREAM)
-		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
-				 sizeof(one));
+	/* Connections that ended on the port moments ago do not count.
+	 * The listen() below still keeps every other program off it. */
+	if (type == SOCK_STREAM) {
+		rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+				sizeof(one));
+		trace(rc, "setsockopt(%d, SOL_SOCKET, SO_REUSEADDR, [1])", fd);
+	}
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = p->host_ip;
@@ -262,9 +269,13 @@ reserve_port(struct port_spec *p)
 		return -1;
 	}
 	len = sizeof(a);
-	if (p->host_port == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		p->host_port = ntohs(a.sin_port);
+	if (p->host_port == 0) {
+		rc = getsockname(fd, (struct sockaddr *)&a, &len);
+		trace(rc, "getsockname(%d, {%s:%u})", fd, host,
+		      ntohs(a.sin_port));
+		if (rc == 0)
+			p->host_port = ntohs(a.sin_port);
+	}
 	return fd;
 }
 

@@ -32,8 +32,8 @@
  * The first postrouting rule gives containers the outside world. The
  * second, together with route_localnet on the bridge, lets this host
  * reach a published port on 127.0.0.1. The third lets a container reach
- * a published port through a host address (hairpin NAT): the answer
- * must come back through the host, not straight across the bridge. A -p rule carries its container's
+ * a published port through a host address (hairpin NAT): the reply
+ * must return through the host, not straight across the bridge. A -p rule carries its container's
  * id as its comment, so the container's bocker deletes its own rules when
  * the container ends, and a later run or `cleanup` deletes those a
  * killed bocker left.
@@ -353,7 +353,7 @@ nat_chain(struct batch *b, const char *table, const char *name, int hook,
 	    name, name, priority);
 }
 
-/* Does err say that this kernel has no nfnetlink or nf_tables? */
+/* Is err the error of a kernel without nfnetlink or nf_tables? */
 static int
 unsupported(int err)
 {
@@ -548,7 +548,7 @@ nft_masquerade(const struct network *n)
 
 	table_name(n, table, sizeof(table));
 	rc = table_exists(table);
-	/* EINVAL too: nfnetlink answers so for a subsystem it lacks. */
+	/* EINVAL too: nfnetlink returns it for a subsystem it lacks. */
 	if (rc < 0 && (unsupported(errno) || errno == EINVAL)) {
 		trace_note("no nf_tables in this kernel: no NAT, no -p");
 		return 0;
@@ -857,7 +857,7 @@ is_dead(const char *id, void *arg)
 	return !p->live(id, p->arg);
 }
 
-/* Delete the -p rules of every container that live() says has ended. */
+/* Delete the -p rules of every container that live() finds ended. */
 int
 nft_prune(const struct network *n, int (*live)(const char *id, void *arg),
 	  void *arg)

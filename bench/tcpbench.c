@@ -11,7 +11,7 @@
  *
  * The source's clock runs from connect(2) until the sink's reply arrives,
  * so the time covers every byte reaching the sink process, not only the
- * local socket buffer: shutdown(2) with SHUT_WR ends the stream (tcp(7)),
+ * local socket buffer. shutdown(2) with SHUT_WR ends the stream (tcp(7)),
  * and the sink replies only after read(2) has returned 0. busybox nc
  * (Debian's busybox-static 1.35) moved about 170 MB/s through loopback
  * on the benchmark VM, too slow to show what a DNAT rule costs.

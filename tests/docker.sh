@@ -914,7 +914,7 @@ case_network_host()
 
 # ------------------------------------------------------- NAT and ports
 
-# The "uplink" namespace stands in for the outside world: linked to the
+# The "uplink" namespace plays the outside world: linked to the
 # test's namespace by a veth pair (uplink0 there, 10.99.0.1; eth0 here,
 # 10.99.0.2), with no route back to the containers' subnet, so only NAT
 # gets a container's packets answered. HOST_RULES is a table of the
@@ -958,7 +958,7 @@ in_uplink()
 }
 
 # fetch_retry PORT ADDRESS WANT [IN]: connect with busybox nc from the
-# uplink (or the namespace IN names) until the answer is WANT, for up
+# uplink (or the namespace IN names) until the reply is WANT, for up
 # to 5 s; the container's server may not be listening yet.
 fetch_retry()
 {
@@ -1340,7 +1340,7 @@ case_start_attached()
 		fail "ps says '$(ps_status "$id")', expected 'exited (3)'"
 	bk_run logs "$name"
 	expect_out "$(printf '1\n2')"
-	# inspect tells the second start from the creation.
+	# inspect shows the second start after the creation.
 	bk_run inspect "$name"
 	created=$(inspect_field "$OUT" 'x[0]["Created"]')
 	started=$(inspect_field "$OUT" 'x[0]["State"]["StartedAt"]')
